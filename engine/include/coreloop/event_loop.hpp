@@ -1,0 +1,244 @@
+// event_loop: one shard's asyncio event loop — callbacks, timers, tasks, socket operations.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <exception>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include <coreloop/backend.hpp>
+#include <coreloop/coro.hpp>
+#include <coreloop/detail/io_awaiter.hpp>
+#include <coreloop/detail/loop_core.hpp>
+#include <coreloop/future.hpp>
+#include <coreloop/handle.hpp>
+#include <coreloop/socket.hpp>
+#include <coreloop/task.hpp>
+
+namespace coreloop {
+
+namespace detail {
+class fd_watchers;
+}
+
+/// What the exception handler is told (asyncio's context dict).
+struct exception_context {
+    std::string message;
+    std::exception_ptr exception;
+    std::optional<any_task> task;     ///< the task concerned, if any
+    std::optional<handle> callback;   ///< asyncio's 'handle': the callback that raised, if any
+};
+
+/// How a loop is made.
+struct loop_options {
+    backend io_backend = backend::auto_;
+    /// Debug mode (asyncio's debug): slow-callback warnings, foreign-thread checks.
+    /// Also switched on by the environment variable CORELOOP_DEBUG=1.
+    bool debug = false;
+    /// For tests (Tokio's time::pause): the clock stands still while the loop has work and
+    /// jumps to the next timer when it would otherwise wait.
+    bool virtual_time = false;
+};
+
+/// One shard's event loop (asyncio's BaseEventLoop), with io_uring or epoll underneath.
+/// Not thread-safe: every method is called on the loop's thread (debug mode checks it).
+class event_loop {
+public:
+    using clock = detail::clock;
+    using exception_handler = std::function<void(event_loop&, const exception_context&)>;
+
+    explicit event_loop(loop_options options = {});
+    event_loop(const event_loop&) = delete;
+    event_loop& operator=(const event_loop&) = delete;
+    /// Closes the loop if it is not closed yet.
+    ~event_loop();
+
+    // --- scheduling -------------------------------------------------------------------
+
+    /// Schedules fn(args...) to run on the next iteration, after callbacks already scheduled.
+    template <class F, class... Args>
+    handle call_soon(F&& fn, Args&&... args);
+    /// Schedules fn(args...) to run `delay` from now. Equal deadlines run in call order.
+    template <class Rep, class Period, class F, class... Args>
+    timer_handle call_later(std::chrono::duration<Rep, Period> delay, F&& fn, Args&&... args) {
+        return call_at(time() + std::chrono::duration_cast<clock::duration>(delay),
+                std::forward<F>(fn), std::forward<Args>(args)...);
+    }
+    /// Schedules fn(args...) to run at `when` on the loop's clock (see time()).
+    template <class F, class... Args>
+    timer_handle call_at(clock::time_point when, F&& fn, Args&&... args);
+    /// The loop's clock (CLOCK_MONOTONIC), read once per iteration.
+    clock::time_point time() const noexcept { return core_.now; }
+
+    /// Wraps c in a task scheduled on this loop.
+    template <class T>
+    task<T> create_task(coro<T> c, std::string name = {}) {
+        return detail::start_task(core_, std::move(c), std::move(name));
+    }
+    /// A new pending future bound to this loop.
+    template <class T = void>
+    future<T> create_future() {
+        return future<T>(new detail::standalone_future_state<T>(core_));
+    }
+
+    // --- running and stopping -----------------------------------------------------------
+
+    /// Runs until stop() is called. Errors: std::runtime_error if running or closed.
+    void run_forever();
+    /// Runs until f is done and returns its result (or throws its exception).
+    /// Errors: std::runtime_error if running or closed, or if stop() ended the run first.
+    template <class T>
+    T run_until_complete(future<T> f);
+    /// Wraps c in a task and runs until it is done.
+    template <class T>
+    T run_until_complete(coro<T> c) {
+        return run_until_complete(future<T>(create_task(std::move(c))));
+    }
+    /// Makes run_forever return after the current iteration's callbacks.
+    void stop() noexcept { stopping_ = true; }
+    bool is_running() const noexcept { return running_; }
+    bool is_closed() const noexcept { return closed_; }
+    /// Cancels in-flight I/O, reports and drops pending tasks, frees the backend. Idempotent.
+    /// Errors: std::runtime_error if the loop is running.
+    void close();
+
+    // --- errors and debugging ---------------------------------------------------------------
+
+    void set_exception_handler(exception_handler handler) { handler_ = std::move(handler); }
+    const exception_handler& get_exception_handler() const noexcept { return handler_; }
+    /// Logs the context through coreloop::log (what runs when no handler is set).
+    void default_exception_handler(const exception_context& context) const;
+    /// Calls the handler (or the default one); an exception from the handler is logged.
+    void call_exception_handler(const exception_context& context) noexcept;
+
+    void set_debug(bool enabled) noexcept { core_.debug = enabled; }
+    bool get_debug() const noexcept { return core_.debug; }
+    /// In debug mode, callbacks and task steps slower than this are logged (default 100 ms).
+    std::chrono::nanoseconds slow_callback_duration = std::chrono::milliseconds(100);
+
+    /// "io_uring" or "epoll".
+    std::string_view backend_name() const noexcept;
+
+    // --- file descriptors and sockets --------------------------------------------------------
+
+    /// Calls fn() each iteration while fd is readable, until remove_reader(fd). Replaces an
+    /// earlier reader of fd. Remove it before closing fd.
+    void add_reader(int fd, std::function<void()> fn);
+    /// Stops watching fd for reading; false if it was not watched.
+    bool remove_reader(int fd);
+    void add_writer(int fd, std::function<void()> fn);
+    bool remove_writer(int fd);
+
+    /// Receives up to n bytes (an empty string at end of stream).
+    /// Errors: io_error. Cancellation: no bytes are consumed by a cancelled receive.
+    coro<std::string> sock_recv(socket& sock, std::size_t n);
+    /// Receives into buffer, returning the number of bytes (0 at end of stream).
+    /// Errors: io_error. Cancellation: no bytes are consumed by a cancelled receive.
+    [[nodiscard]] detail::recv_into_awaiter sock_recv_into(socket& sock, std::span<std::byte> buffer) {
+        return {core_, sock.fileno(), buffer};
+    }
+    /// Sends all of data (which must stay alive until the await finishes).
+    /// Errors: io_error (broken_pipe_error, connection_reset_error).
+    /// Cancellation: part of data may have been sent.
+    coro<void> sock_sendall(socket& sock, std::span<const std::byte> data);
+    coro<void> sock_sendall(socket& sock, std::string_view data) {
+        return sock_sendall(sock, std::as_bytes(std::span(data.data(), data.size())));
+    }
+    /// Accepts a connection on a listening socket: the new socket and the peer's address.
+    [[nodiscard]] detail::accept_awaiter sock_accept(socket& listener) {
+        return {core_, listener.fileno()};
+    }
+    /// Connects sock to address. Errors: connection_refused_error, io_error.
+    [[nodiscard]] detail::connect_awaiter sock_connect(socket& sock, const sock_address& address) {
+        return {core_, sock.fileno(), address};
+    }
+
+    /// Internals shared with the engine's detail code.
+    detail::loop_core& core() noexcept { return core_; }
+
+private:
+    void run_once();
+    void run_batch();
+    std::optional<std::chrono::nanoseconds> poll_timeout() const noexcept;
+    void check_runnable() const;
+    void drop_pending_tasks() noexcept;
+
+    detail::loop_core core_;
+    std::unique_ptr<detail::fd_watchers> watchers_;
+    exception_handler handler_;
+    bool running_ = false;
+    bool stopping_ = false;
+    bool closed_ = false;
+};
+
+/// The loop running on this thread. Errors: std::runtime_error if none.
+event_loop& get_running_loop();
+
+// --- templates ---------------------------------------------------------------------------
+
+namespace detail {
+template <class F, class... Args>
+auto bind_callback(F&& fn, Args&&... args) {
+    if constexpr (sizeof...(Args) == 0) {
+        return std::forward<F>(fn);
+    } else {
+        return [f = std::forward<F>(fn), ... a = std::forward<Args>(args)]() mutable {
+            std::invoke(f, a...);
+        };
+    }
+}
+} // namespace detail
+
+template <class F, class... Args>
+handle event_loop::call_soon(F&& fn, Args&&... args) {
+    if (core_.debug) {
+        core_.check_thread("call_soon");
+    }
+    auto* state = new detail::handle_state(core_,
+            detail::bind_callback(std::forward<F>(fn), std::forward<Args>(args)...));
+    state->add_ref(); // one for the ready queue, one for the returned handle
+    core_.schedule(*state);
+    return handle(state);
+}
+
+template <class F, class... Args>
+timer_handle event_loop::call_at(clock::time_point when, F&& fn, Args&&... args) {
+    if (core_.debug) {
+        core_.check_thread("call_at");
+    }
+    auto* state = new detail::handle_state(core_,
+            detail::bind_callback(std::forward<F>(fn), std::forward<Args>(args)...));
+    state->add_ref(); // one for the timer heap, one for the returned handle
+    state->deadline = when;
+    core_.timers.add(*state);
+    return timer_handle(state);
+}
+
+template <class T>
+T event_loop::run_until_complete(future<T> f) {
+    check_runnable();
+    callback_id stopper = f.add_done_callback([this] { stop(); });
+    try {
+        run_forever();
+    } catch (...) {
+        f.remove_done_callback(stopper);
+        throw;
+    }
+    f.remove_done_callback(stopper);
+    if (!f.done()) {
+        throw std::runtime_error("Event loop stopped before Future completed.");
+    }
+    if constexpr (std::is_void_v<T>) {
+        f.result();
+    } else {
+        return std::move(f.result());
+    }
+}
+
+} // namespace coreloop

@@ -1,0 +1,120 @@
+// task<T>: a coroutine scheduled on the loop (asyncio.Task), and the task-level functions
+// create_task, current_task, all_tasks, ensure_future.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <coreloop/coro.hpp>
+#include <coreloop/future.hpp>
+
+namespace coreloop {
+
+/// A task of any result type: what current_task() and all_tasks() return.
+/// Shard: use only on the task's loop.
+class any_task {
+public:
+    any_task() noexcept = default;
+    explicit any_task(detail::task_core* core) noexcept : core_(core) {
+        if (core_ != nullptr) {
+            core_->state().add_ref();
+        }
+    }
+    any_task(const any_task& other) noexcept : any_task(other.core_) {}
+    any_task(any_task&& other) noexcept : core_(std::exchange(other.core_, nullptr)) {}
+    any_task& operator=(any_task other) noexcept {
+        std::swap(core_, other.core_);
+        return *this;
+    }
+    ~any_task() {
+        if (core_ != nullptr) {
+            core_->state().release();
+        }
+    }
+
+    explicit operator bool() const noexcept { return core_ != nullptr; }
+    friend bool operator==(const any_task& a, const any_task& b) noexcept {
+        return a.core_ == b.core_;
+    }
+
+    std::string get_name() const { return core_->name(); }
+    void set_name(std::string name) { core_->set_name(std::move(name)); }
+    bool done() const noexcept { return core_->state().done(); }
+    bool cancelled() const noexcept { return core_->state().cancelled(); }
+    bool cancel(std::string message = {}) { return core_->request_cancel(std::move(message)); }
+    std::uint32_t cancelling() const noexcept { return core_->cancelling(); }
+    std::uint32_t uncancel() noexcept { return core_->uncancel(); }
+
+private:
+    detail::task_core* core_ = nullptr;
+};
+
+/// A scheduled coroutine (asyncio.Task): a future<T> plus a name and asyncio's cancellation
+/// API. The loop keeps a pending task alive until it is done, even with no handle left.
+/// Cancellation: cancel(msg) cancels what the task is suspended on; cancelled_error is thrown
+/// at that co_await. A task that catches it and returns normally is not cancelled.
+/// Shard: use only on the loop that created it.
+template <class T = void>
+class task : public future<T> {
+public:
+    task() noexcept = default;
+    /// Adopts one reference to the task's promise.
+    explicit task(detail::coro_promise<T>* promise) noexcept : future<T>(promise) {}
+
+    std::string get_name() const { return promise().name(); }
+    void set_name(std::string name) { promise().set_name(std::move(name)); }
+    /// Cancellation requests not yet withdrawn by uncancel() (asyncio's cancelling()).
+    std::uint32_t cancelling() const noexcept { return promise().cancelling(); }
+    /// Withdraws one cancellation request; returns the number left. At zero, a cancel not
+    /// yet delivered is dropped.
+    std::uint32_t uncancel() noexcept { return promise().uncancel(); }
+
+    operator any_task() const noexcept { // NOLINT(google-explicit-constructor)
+        return any_task(&promise());
+    }
+
+private:
+    detail::coro_promise<T>& promise() const noexcept {
+        return static_cast<detail::coro_promise<T>&>(*this->state_);
+    }
+};
+
+namespace detail {
+
+template <class T>
+task<T> start_task(loop_core& loop, coro<T>&& c, std::string name) {
+    auto h = c.release();
+    auto& promise = h.promise();
+    promise.activate(loop, h, std::move(name)); // the loop owns the first reference
+    promise.add_ref();
+    return task<T>(&promise);
+}
+
+} // namespace detail
+
+/// Wraps c in a task scheduled on the running loop (asyncio.create_task).
+/// Errors: std::runtime_error if no loop runs on this thread.
+template <class T>
+task<T> create_task(coro<T> c, std::string name = {}) {
+    return detail::start_task(detail::running_loop_core(), std::move(c), std::move(name));
+}
+
+/// asyncio.ensure_future: a coro becomes a task; a future or task is returned as it is.
+template <class T>
+task<T> ensure_future(coro<T> c) {
+    return create_task(std::move(c));
+}
+template <class T>
+future<T> ensure_future(future<T> f) {
+    return f;
+}
+
+/// The task running now, or an empty any_task outside a task.
+any_task current_task() noexcept;
+
+/// The pending tasks of the running loop. Errors: std::runtime_error if none runs.
+std::vector<any_task> all_tasks();
+
+} // namespace coreloop

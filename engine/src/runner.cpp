@@ -1,0 +1,102 @@
+// The runner's lifetime: lazy loop creation, and a shutdown that cancels leftover tasks.
+#include <coreloop/runner.hpp>
+
+#include <vector>
+
+#include <coreloop/detail/future_state.hpp>
+
+namespace coreloop {
+
+namespace {
+
+// Waits until a task is done, whatever its outcome (asyncio.wait on one task).
+class done_awaiter : public detail::done_waiter {
+public:
+    explicit done_awaiter(detail::future_state_base& state) noexcept
+        : detail::done_waiter(&done_awaiter::notify_task), state_(state) {}
+    done_awaiter(done_awaiter&& other) noexcept : done_awaiter(other.state_) {}
+    done_awaiter& operator=(done_awaiter&&) = delete;
+    ~done_awaiter() { state_.remove_waiter(*this); }
+
+    bool await_ready() const noexcept { return state_.done(); }
+    void await_suspend(std::coroutine_handle<> h) noexcept {
+        task_ = detail::current_task_core();
+        waiting_ = h;
+        state_.add_waiter(*this);
+    }
+    void await_resume() const noexcept {}
+
+private:
+    static void notify_task(detail::done_waiter& w) noexcept {
+        auto& self = static_cast<done_awaiter&>(w);
+        self.task_->wake(self.waiting_);
+    }
+
+    detail::future_state_base& state_;
+    detail::task_core* task_ = nullptr;
+    std::coroutine_handle<> waiting_;
+};
+
+coro<void> wait_all(std::vector<detail::task_core*> tasks) {
+    for (detail::task_core* t : tasks) {
+        co_await done_awaiter(t->state());
+    }
+}
+
+} // namespace
+
+event_loop& runner::get_loop() {
+    if (closed_) {
+        throw std::runtime_error("runner is closed");
+    }
+    if (!loop_) {
+        loop_ = options_.loop_factory ? options_.loop_factory()
+                                      : std::make_unique<event_loop>(loop_options{
+                                                .io_backend = options_.io_backend,
+                                                .debug = options_.debug,
+                                        });
+        if (options_.debug) {
+            loop_->set_debug(true);
+        }
+    }
+    return *loop_;
+}
+
+void runner::close() {
+    if (closed_) {
+        return;
+    }
+    closed_ = true;
+    if (!loop_) {
+        return;
+    }
+    detail::loop_core& core = loop_->core();
+    std::vector<any_task> pending;
+    std::vector<detail::task_core*> cores;
+    for (detail::task_core* t = core.tasks; t != nullptr; t = t->next_task) {
+        pending.emplace_back(t);
+        cores.push_back(t);
+    }
+    if (!pending.empty()) {
+        for (auto& t : pending) {
+            t.cancel();
+        }
+        try {
+            loop_->run_until_complete(wait_all(cores));
+        } catch (...) {
+            loop_->call_exception_handler({"error while cancelling tasks at runner shutdown",
+                    std::current_exception(), std::nullopt, std::nullopt});
+        }
+        for (std::size_t i = 0; i < cores.size(); ++i) {
+            auto& state = cores[i]->state();
+            if (state.done() && !state.cancelled() && state.exception() != nullptr) {
+                loop_->call_exception_handler({"unhandled exception during run() shutdown",
+                        state.exception(), pending[i], std::nullopt});
+            }
+        }
+    }
+    loop_->close();
+    loop_.reset();
+}
+
+} // namespace coreloop
