@@ -22,6 +22,8 @@ namespace coreloop::detail {
 /// - cancel(op) asks for op to end early; its completion still arrives through poll(), with
 ///   -ECANCELED if the cancel won or the op's real result if it completed first. Until that
 ///   completion the op record and its buffers stay valid and must not be reused.
+/// - Ops waiting at the same time on one fd and direction complete in no guaranteed order.
+/// - fds must be non-blocking, and the owner calls forget_fd(fd) before closing fd.
 /// - poll(timeout) submits queued work, delivers ready completions, and blocks for at most
 ///   timeout (nullopt: until something completes or wake() is called) only when nothing
 ///   completed.

@@ -412,7 +412,10 @@ TEST_P(ReactorContract, CancelRacingCompletionDeliversOnce) {
     }
 }
 
-TEST_P(ReactorContract, WaitingRecvsCompleteInFifoOrder) {
+// Two ops waiting on one fd both complete, each message once. Their order is not part of
+// the contract: io_uring wakes armed polls newest first (asyncio has no order either, since
+// its add_reader replaces the previous reader of the fd).
+TEST_P(ReactorContract, WaitingRecvsOnOneFdEachGetOneMessage) {
     auto [a, b] = socket_pair(SOCK_SEQPACKET);
     char first_buf[8];
     char second_buf[8];
@@ -426,9 +429,8 @@ TEST_P(ReactorContract, WaitingRecvsCompleteInFifoOrder) {
     ASSERT_TRUE(run_until([&] { return first.done() && second.done(); }));
     ASSERT_EQ(first.res, 3);
     ASSERT_EQ(second.res, 3);
-    EXPECT_EQ(std::string(first_buf, 3), "one");
-    EXPECT_EQ(std::string(second_buf, 3), "two");
-    EXPECT_LT(first.order, second.order);
+    std::string got = std::string(first_buf, 3) + std::string(second_buf, 3);
+    EXPECT_TRUE(got == "onetwo" || got == "twoone") << got;
 }
 
 TEST_P(ReactorContract, CallbacksMaySubmitAndCancel) {
