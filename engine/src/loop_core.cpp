@@ -20,6 +20,13 @@ void loop_core::check_thread(const char* what) const {
     }
 }
 
+void warn_never_awaited() noexcept {
+    if (tls_running_loop != nullptr && tls_running_loop->debug) {
+        log(log_level::warning, "a coroutine was destroyed without being awaited (a coro runs "
+                                "only when awaited or passed to create_task)");
+    }
+}
+
 void report_callback_exception(loop_core& loop, std::exception_ptr e) noexcept {
     exception_context context;
     context.message = "Exception in callback";

@@ -28,6 +28,9 @@ struct is_coro : std::false_type {};
 template <class T>
 struct is_coro<coro<T>> : std::true_type {};
 
+/// In debug mode, logs that a coroutine was destroyed without ever running.
+void warn_never_awaited() noexcept;
+
 /// Promise parts that do not depend on T.
 class coro_promise_base : public task_core {
 public:
@@ -170,6 +173,9 @@ public:
 private:
     void destroy() noexcept {
         if (handle_) {
+            if (!handle_.promise().continuation) {
+                detail::warn_never_awaited();
+            }
             handle_.destroy();
             handle_ = {};
         }
