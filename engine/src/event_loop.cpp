@@ -50,8 +50,8 @@ event_loop::event_loop(loop_options options) {
     core_.thread = std::this_thread::get_id();
     core_.debug = options.debug || debug_from_environment();
     core_.virtual_clock = options.virtual_time;
-    core_.now = detail::clock::now();
     core_.io = detail::make_reactor(options.io_backend).release();
+    core_.now = detail::clock::now();
     watchers_ = std::make_unique<detail::fd_watchers>(core_);
 }
 
@@ -191,8 +191,8 @@ void event_loop::drop_pending_tasks() noexcept {
 }
 
 void event_loop::default_exception_handler(const exception_context& context) const {
-    std::string text = context.message.empty() ? "Unhandled exception in event loop"
-                                               : context.message;
+    std::string text =
+            context.message.empty() ? "Unhandled exception in event loop" : context.message;
     if (context.task) {
         text += "\ntask: " + context.task->get_name();
     }
@@ -210,9 +210,9 @@ void event_loop::call_exception_handler(const exception_context& context) noexce
             default_exception_handler(context);
         }
     } catch (...) {
-        log(log_level::error, "Unhandled error in exception handler: " +
-                                      describe(std::current_exception()) +
-                                      "\nwhile handling: " + context.message);
+        log(log_level::error,
+            "Unhandled error in exception handler: " + describe(std::current_exception()) +
+                    "\nwhile handling: " + context.message);
     }
 }
 

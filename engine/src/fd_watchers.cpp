@@ -10,9 +10,10 @@
 
 namespace coreloop::detail {
 
-fd_watch::fd_watch(loop_core& loop, int watched_fd, std::uint32_t events,
-        std::function<void()> fn)
-    : runnable(&fd_watch::run_it, &fd_watch::drop), loop_(loop), fn_(std::move(fn)) {
+fd_watch::fd_watch(loop_core& loop, int watched_fd, std::uint32_t events, std::function<void()> fn)
+    : runnable(&fd_watch::run_it, &fd_watch::drop)
+    , loop_(loop)
+    , fn_(std::move(fn)) {
     code = op_code::poll;
     fd = watched_fd;
     poll_events = events;

@@ -39,7 +39,8 @@ private:
 
 class fd_watchers {
 public:
-    explicit fd_watchers(loop_core& loop) noexcept : loop_(loop) {}
+    explicit fd_watchers(loop_core& loop) noexcept
+        : loop_(loop) {}
     fd_watchers(const fd_watchers&) = delete;
     fd_watchers& operator=(const fd_watchers&) = delete;
     ~fd_watchers() { stop_all(); }

@@ -14,19 +14,29 @@ void future_state_base::check_pending() const {
 
 void future_state_base::check_result() {
     switch (status_) {
-    case future_status::pending: throw invalid_state_error("Result is not set.");
-    case future_status::cancelled: throw make_cancelled_error();
-    case future_status::exception: retrieved_ = true; std::rethrow_exception(exception_);
-    case future_status::result: return;
+    case future_status::pending:
+        throw invalid_state_error("Result is not set.");
+    case future_status::cancelled:
+        throw make_cancelled_error();
+    case future_status::exception:
+        retrieved_ = true;
+        std::rethrow_exception(exception_);
+    case future_status::result:
+        return;
     }
 }
 
 std::exception_ptr future_state_base::exception() {
     switch (status_) {
-    case future_status::pending: throw invalid_state_error("Exception is not set.");
-    case future_status::cancelled: throw make_cancelled_error();
-    case future_status::exception: retrieved_ = true; return exception_;
-    case future_status::result: return nullptr;
+    case future_status::pending:
+        throw invalid_state_error("Exception is not set.");
+    case future_status::cancelled:
+        throw make_cancelled_error();
+    case future_status::exception:
+        retrieved_ = true;
+        return exception_;
+    case future_status::result:
+        return nullptr;
     }
     return nullptr;
 }
@@ -44,11 +54,23 @@ void future_state_base::set_exception(std::exception_ptr e) {
     complete(future_status::exception);
 }
 
+void future_state_base::set_cancel_message(std::string message) {
+    if (message.empty()) {
+        cancel_message_.reset();
+    } else {
+        cancel_message_ = std::make_unique<std::string>(std::move(message));
+    }
+}
+
 bool future_state_base::set_cancelled(std::string message) noexcept {
     if (done()) {
         return false;
     }
-    cancel_message_ = std::move(message);
+    try {
+        set_cancel_message(std::move(message));
+    } catch (...) {
+        cancel_message_.reset(); // out of memory: cancel without the message
+    }
     complete(future_status::cancelled);
     return true;
 }
@@ -116,7 +138,11 @@ void future_state_base::finish_from_coroutine() noexcept {
         std::rethrow_exception(exception_);
     } catch (const cancelled_error& e) {
         // A cancelled_error escaping the coroutine makes the task cancelled, not failed.
-        cancel_message_ = e.message();
+        try {
+            set_cancel_message(e.message());
+        } catch (...) {
+            cancel_message_.reset();
+        }
         exception_ = nullptr;
         complete(future_status::cancelled);
         return;
@@ -125,7 +151,7 @@ void future_state_base::finish_from_coroutine() noexcept {
     complete(future_status::exception);
 }
 
-void future_state_base::report_if_unretrieved() noexcept {
+bool future_state_base::report_if_unretrieved(task_core* task) noexcept {
     // Callback nodes still waiting on a future nobody can complete any more.
     for (done_waiter* w = waiters_head_; w != nullptr;) {
         done_waiter* next = w->next;
@@ -136,20 +162,34 @@ void future_state_base::report_if_unretrieved() noexcept {
     }
     waiters_head_ = waiters_tail_ = nullptr;
     if (status_ != future_status::exception || retrieved_ || loop_ == nullptr) {
-        return;
+        return false;
     }
+    retrieved_ = true; // reported once, even if the handler keeps the task alive
     exception_context context;
     context.message = is_task_ ? "Task exception was never retrieved"
                                : "Future exception was never retrieved";
     context.exception = exception_;
+    // The count is already zero: hold it at one while the report's handle exists, so
+    // dropping that handle does not free the state a second time.
+    refs_ = 1;
+    if (task != nullptr) {
+        context.task = any_task(task);
+    }
     loop_->report(context);
+    context.task.reset();
+    // A handler that kept a handle to the task keeps it alive.
+    return --refs_ > 0;
 }
 
-void future_state_base::release_task_frame() noexcept {
-    if (loop_ != nullptr) {
-        report_if_unretrieved();
-        --loop_->live_futures;
+bool future_state_base::release_task_frame(task_core& task) noexcept {
+    if (loop_ == nullptr) {
+        return false;
     }
+    if (report_if_unretrieved(&task)) {
+        return true;
+    }
+    --loop_->live_futures;
+    return false;
 }
 
 } // namespace coreloop::detail

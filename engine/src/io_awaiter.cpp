@@ -59,7 +59,9 @@ int io_awaiter_base::take_result(const char* what) {
     return result_;
 }
 
-recv_into_awaiter::recv_into_awaiter(loop_core& loop, int socket_fd, std::span<std::byte> buffer) noexcept
+recv_into_awaiter::recv_into_awaiter(loop_core& loop,
+                                     int socket_fd,
+                                     std::span<std::byte> buffer) noexcept
     : io_awaiter_base(loop) {
     code = op_code::recv;
     fd = socket_fd;
@@ -76,13 +78,15 @@ send_awaiter::send_awaiter(loop_core& loop, int socket_fd, std::span<const std::
     len = data.size();
 }
 
-accept_awaiter::accept_awaiter(loop_core& loop, int socket_fd) noexcept : io_awaiter_base(loop) {
+accept_awaiter::accept_awaiter(loop_core& loop, int socket_fd) noexcept
+    : io_awaiter_base(loop) {
     code = op_code::accept;
     fd = socket_fd;
 }
 
 accept_awaiter::accept_awaiter(accept_awaiter&& other) noexcept
-    : io_awaiter_base(std::move(other)), peer_(other.peer_) {}
+    : io_awaiter_base(std::move(other))
+    , peer_(other.peer_) {}
 
 void accept_awaiter::await_suspend(std::coroutine_handle<> h) {
     // The address fields point into this object, which no longer moves once suspended.
@@ -97,14 +101,18 @@ std::pair<socket, sock_address> accept_awaiter::await_resume() {
     return {socket(accepted), peer_};
 }
 
-connect_awaiter::connect_awaiter(loop_core& loop, int socket_fd, const sock_address& address) noexcept
-    : io_awaiter_base(loop), address_(address) {
+connect_awaiter::connect_awaiter(loop_core& loop,
+                                 int socket_fd,
+                                 const sock_address& address) noexcept
+    : io_awaiter_base(loop)
+    , address_(address) {
     code = op_code::connect;
     fd = socket_fd;
 }
 
 connect_awaiter::connect_awaiter(connect_awaiter&& other) noexcept
-    : io_awaiter_base(std::move(other)), address_(other.address_) {}
+    : io_awaiter_base(std::move(other))
+    , address_(other.address_) {}
 
 void connect_awaiter::await_suspend(std::coroutine_handle<> h) {
     addr = address_.data();

@@ -17,10 +17,14 @@ log_sink& current_sink() {
 
 std::string_view level_name(log_level level) noexcept {
     switch (level) {
-    case log_level::debug: return "debug";
-    case log_level::info: return "info";
-    case log_level::warning: return "warning";
-    case log_level::error: return "error";
+    case log_level::debug:
+        return "debug";
+    case log_level::info:
+        return "info";
+    case log_level::warning:
+        return "warning";
+    case log_level::error:
+        return "error";
     }
     return "?";
 }

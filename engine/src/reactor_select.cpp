@@ -13,9 +13,12 @@ namespace coreloop {
 
 std::string_view to_string(backend b) noexcept {
     switch (b) {
-    case backend::io_uring: return "io_uring";
-    case backend::epoll: return "epoll";
-    case backend::auto_: return "auto";
+    case backend::io_uring:
+        return "io_uring";
+    case backend::epoll:
+        return "epoll";
+    case backend::auto_:
+        return "auto";
     }
     return "?";
 }
@@ -36,8 +39,8 @@ backend from_environment() {
         return backend::epoll;
     }
     if (name != "auto") {
-        log(log_level::warning,
-            "CORELOOP_BACKEND=" + std::string(name) + " is not io_uring, epoll or auto; using auto");
+        log(log_level::warning, "CORELOOP_BACKEND=" + std::string(name) +
+                                        " is not io_uring, epoll or auto; using auto");
     }
     return backend::auto_;
 }
@@ -59,8 +62,8 @@ std::unique_ptr<reactor> make_reactor(backend b) {
     } catch (const std::system_error& e) {
         static std::atomic<bool> said{false};
         if (!said.exchange(true)) {
-            log(log_level::info, std::string("io_uring unavailable (") + e.what() +
-                                         "); using epoll");
+            log(log_level::info,
+                std::string("io_uring unavailable (") + e.what() + "); using epoll");
         }
     }
     return make_epoll_reactor();

@@ -13,8 +13,10 @@ namespace {
 class done_awaiter : public detail::done_waiter {
 public:
     explicit done_awaiter(detail::future_state_base& state) noexcept
-        : detail::done_waiter(&done_awaiter::notify_task), state_(state) {}
-    done_awaiter(done_awaiter&& other) noexcept : done_awaiter(other.state_) {}
+        : detail::done_waiter(&done_awaiter::notify_task)
+        , state_(state) {}
+    done_awaiter(done_awaiter&& other) noexcept
+        : done_awaiter(other.state_) {}
     done_awaiter& operator=(done_awaiter&&) = delete;
     ~done_awaiter() { state_.remove_waiter(*this); }
 
@@ -85,16 +87,17 @@ void runner::close() {
             loop_->run_until_complete(wait_all(cores));
         } catch (...) {
             loop_->call_exception_handler({"error while cancelling tasks at runner shutdown",
-                    std::current_exception(), std::nullopt, std::nullopt});
+                                           std::current_exception(), std::nullopt, std::nullopt});
         }
         for (std::size_t i = 0; i < cores.size(); ++i) {
             auto& state = cores[i]->state();
             if (state.done() && !state.cancelled() && state.exception() != nullptr) {
                 loop_->call_exception_handler({"unhandled exception during run() shutdown",
-                        state.exception(), pending[i], std::nullopt});
+                                               state.exception(), pending[i], std::nullopt});
             }
         }
     }
+    pending.clear(); // task handles must go before the loop they belong to
     loop_->close();
     loop_.reset();
 }

@@ -19,7 +19,9 @@ namespace detail {
 void forget_fd_on_running_loop(int fd) noexcept;
 } // namespace detail
 
-sock_address::sock_address() noexcept : storage_{}, size_(sizeof(storage_)) {}
+sock_address::sock_address() noexcept
+    : storage_{}
+    , size_(sizeof(storage_)) {}
 
 sock_address sock_address::from_ip(std::string_view host, std::uint16_t port) {
     std::string h(host);
@@ -61,30 +63,38 @@ std::string sock_address::host() const {
     switch (family()) {
     case AF_INET:
         ::inet_ntop(AF_INET, &reinterpret_cast<const ::sockaddr_in*>(&storage_)->sin_addr, text,
-                sizeof(text));
+                    sizeof(text));
         return text;
     case AF_INET6:
         ::inet_ntop(AF_INET6, &reinterpret_cast<const ::sockaddr_in6*>(&storage_)->sin6_addr, text,
-                sizeof(text));
+                    sizeof(text));
         return text;
-    case AF_UNIX: return reinterpret_cast<const ::sockaddr_un*>(&storage_)->sun_path;
-    default: return {};
+    case AF_UNIX:
+        return reinterpret_cast<const ::sockaddr_un*>(&storage_)->sun_path;
+    default:
+        return {};
     }
 }
 
 std::uint16_t sock_address::port() const noexcept {
     switch (family()) {
-    case AF_INET: return ntohs(reinterpret_cast<const ::sockaddr_in*>(&storage_)->sin_port);
-    case AF_INET6: return ntohs(reinterpret_cast<const ::sockaddr_in6*>(&storage_)->sin6_port);
-    default: return 0;
+    case AF_INET:
+        return ntohs(reinterpret_cast<const ::sockaddr_in*>(&storage_)->sin_port);
+    case AF_INET6:
+        return ntohs(reinterpret_cast<const ::sockaddr_in6*>(&storage_)->sin6_port);
+    default:
+        return 0;
     }
 }
 
 std::string sock_address::to_string() const {
     switch (family()) {
-    case AF_INET: return host() + ":" + std::to_string(port());
-    case AF_INET6: return "[" + host() + "]:" + std::to_string(port());
-    default: return host();
+    case AF_INET:
+        return host() + ":" + std::to_string(port());
+    case AF_INET6:
+        return "[" + host() + "]:" + std::to_string(port());
+    default:
+        return host();
     }
 }
 

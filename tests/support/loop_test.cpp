@@ -10,7 +10,8 @@ namespace coreloop::test {
 
 int count_open_fds() {
     int n = 0;
-    for ([[maybe_unused]] const auto& entry : std::filesystem::directory_iterator("/proc/self/fd")) {
+    for ([[maybe_unused]] const auto& entry :
+         std::filesystem::directory_iterator("/proc/self/fd")) {
         ++n;
     }
     return n - 1; // the directory iterator's own descriptor
@@ -30,7 +31,7 @@ void loop_test::make_loop() {
     }
     loop_->set_exception_handler([this](event_loop&, const exception_context& context) {
         reports.push_back({context.message, context.exception,
-                context.task ? context.task->get_name() : std::string()});
+                           context.task ? context.task->get_name() : std::string()});
     });
 }
 

@@ -74,7 +74,8 @@ std::string backend_name(const ::testing::TestParamInfo<backend>& info);
 } // namespace coreloop::test
 
 /// Instantiates a loop_test suite once per backend.
-#define CORELOOP_ALL_BACKENDS(suite)                                                           \
-    INSTANTIATE_TEST_SUITE_P(Backends, suite,                                                  \
-            ::testing::Values(::coreloop::backend::io_uring, ::coreloop::backend::epoll),      \
+#define CORELOOP_ALL_BACKENDS(suite)                                                               \
+    INSTANTIATE_TEST_SUITE_P(                                                                      \
+            Backends, suite,                                                                       \
+            ::testing::Values(::coreloop::backend::io_uring, ::coreloop::backend::epoll),          \
             ::coreloop::test::backend_name)

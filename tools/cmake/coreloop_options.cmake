@@ -3,6 +3,14 @@ add_library(coreloop_options INTERFACE)
 target_compile_options(coreloop_options INTERFACE
     -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor -Wold-style-cast
     -Wcast-align -Woverloaded-virtual -Wnull-dereference -Wimplicit-fallthrough)
+# GCC emits the symmetric transfer of `co_await coro` (await_suspend returning a handle) as a
+# tail call only with sibling-call optimisation, which -O0 lacks: every inline await of a
+# coroutine that finishes at once would then leave stack frames behind, and a long loop of
+# them overflows the stack. Debug builds therefore use -Og with sibling calls on.
+if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
+    target_compile_options(coreloop_options INTERFACE
+        $<$<CONFIG:Debug>:-Og -foptimize-sibling-calls>)
+endif()
 if(CORELOOP_WERROR)
     target_compile_options(coreloop_options INTERFACE -Werror)
 endif()

@@ -34,7 +34,8 @@ void warn_never_awaited() noexcept;
 /// Promise parts that do not depend on T.
 class coro_promise_base : public task_core {
 public:
-    explicit coro_promise_base(future_state_base& state) noexcept : task_core(state) {}
+    explicit coro_promise_base(future_state_base& state) noexcept
+        : task_core(state) {}
 
     std::suspend_always initial_suspend() noexcept { return {}; }
 
@@ -58,7 +59,8 @@ public:
 template <class T>
 class coro_promise final : public future_state<T>, public coro_promise_base {
 public:
-    coro_promise() noexcept : coro_promise_base(static_cast<future_state_base&>(*this)) {}
+    coro_promise() noexcept
+        : coro_promise_base(static_cast<future_state_base&>(*this)) {}
 
     coro<T> get_return_object() noexcept;
 
@@ -73,9 +75,7 @@ public:
 
     template <class U>
         requires std::is_convertible_v<U&&, T>
-    void return_value(U&& value) {
-        this->value_.emplace(std::forward<U>(value));
-    }
+    void return_value(U&& value) { this->value_.emplace(std::forward<U>(value)); }
     void unhandled_exception() noexcept { this->exception_ = std::current_exception(); }
 
     /// The outcome for the coroutine that awaited this one inline.
@@ -96,7 +96,8 @@ private:
 template <>
 class coro_promise<void> final : public future_state<void>, public coro_promise_base {
 public:
-    coro_promise() noexcept : coro_promise_base(static_cast<future_state_base&>(*this)) {}
+    coro_promise() noexcept
+        : coro_promise_base(static_cast<future_state_base&>(*this)) {}
 
     coro<void> get_return_object() noexcept;
 
@@ -138,8 +139,10 @@ public:
     using value_type = T;
 
     coro() noexcept = default;
-    explicit coro(std::coroutine_handle<promise_type> h) noexcept : handle_(h) {}
-    coro(coro&& other) noexcept : handle_(std::exchange(other.handle_, {})) {}
+    explicit coro(std::coroutine_handle<promise_type> h) noexcept
+        : handle_(h) {}
+    coro(coro&& other) noexcept
+        : handle_(std::exchange(other.handle_, {})) {}
     coro& operator=(coro&& other) noexcept {
         if (this != &other) {
             destroy();
@@ -216,12 +219,16 @@ inline std::coroutine_handle<> coro_promise<void>::on_finish() noexcept {
 
 template <class T>
 void coro_promise<T>::on_last_release() noexcept {
-    this->release_task_frame();
+    if (this->release_task_frame(*this)) {
+        return;
+    }
     std::coroutine_handle<coro_promise>::from_promise(*this).destroy();
 }
 
 inline void coro_promise<void>::on_last_release() noexcept {
-    release_task_frame();
+    if (release_task_frame(*this)) {
+        return;
+    }
     std::coroutine_handle<coro_promise>::from_promise(*this).destroy();
 }
 

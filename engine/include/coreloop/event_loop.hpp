@@ -31,8 +31,8 @@ class fd_watchers;
 struct exception_context {
     std::string message;
     std::exception_ptr exception;
-    std::optional<any_task> task;     ///< the task concerned, if any
-    std::optional<handle> callback;   ///< asyncio's 'handle': the callback that raised, if any
+    std::optional<any_task> task;   ///< the task concerned, if any
+    std::optional<handle> callback; ///< asyncio's 'handle': the callback that raised, if any
 };
 
 /// How a loop is made.
@@ -68,13 +68,20 @@ public:
     template <class Rep, class Period, class F, class... Args>
     timer_handle call_later(std::chrono::duration<Rep, Period> delay, F&& fn, Args&&... args) {
         return call_at(time() + std::chrono::duration_cast<clock::duration>(delay),
-                std::forward<F>(fn), std::forward<Args>(args)...);
+                       std::forward<F>(fn), std::forward<Args>(args)...);
     }
     /// Schedules fn(args...) to run at `when` on the loop's clock (see time()).
     template <class F, class... Args>
     timer_handle call_at(clock::time_point when, F&& fn, Args&&... args);
-    /// The loop's clock (CLOCK_MONOTONIC), read once per iteration.
-    clock::time_point time() const noexcept { return core_.now; }
+    /// The loop's clock (CLOCK_MONOTONIC). While the loop runs it is read once per iteration
+    /// (a timer set by a callback counts from the start of its iteration); outside a run it
+    /// is read at each call.
+    clock::time_point time() noexcept {
+        if (!running_) {
+            core_.update_time();
+        }
+        return core_.now;
+    }
 
     /// Wraps c in a task scheduled on this loop.
     template <class T>
@@ -98,6 +105,7 @@ public:
     /// Wraps c in a task and runs until it is done.
     template <class T>
     T run_until_complete(coro<T> c) {
+        check_runnable(); // before the task exists: a refused run starts nothing
         return run_until_complete(future<T>(create_task(std::move(c))));
     }
     /// Makes run_forever return after the current iteration's callbacks.
@@ -140,7 +148,8 @@ public:
     coro<std::string> sock_recv(socket& sock, std::size_t n);
     /// Receives into buffer, returning the number of bytes (0 at end of stream).
     /// Errors: io_error. Cancellation: no bytes are consumed by a cancelled receive.
-    [[nodiscard]] detail::recv_into_awaiter sock_recv_into(socket& sock, std::span<std::byte> buffer) {
+    [[nodiscard]] detail::recv_into_awaiter sock_recv_into(socket& sock,
+                                                           std::span<std::byte> buffer) {
         return {core_, sock.fileno(), buffer};
     }
     /// Sends all of data (which must stay alive until the await finishes).
@@ -200,8 +209,8 @@ handle event_loop::call_soon(F&& fn, Args&&... args) {
     if (core_.debug) {
         core_.check_thread("call_soon");
     }
-    auto* state = new detail::handle_state(core_,
-            detail::bind_callback(std::forward<F>(fn), std::forward<Args>(args)...));
+    auto* state = new detail::handle_state(
+            core_, detail::bind_callback(std::forward<F>(fn), std::forward<Args>(args)...));
     state->add_ref(); // one for the ready queue, one for the returned handle
     core_.schedule(*state);
     return handle(state);
@@ -212,8 +221,8 @@ timer_handle event_loop::call_at(clock::time_point when, F&& fn, Args&&... args)
     if (core_.debug) {
         core_.check_thread("call_at");
     }
-    auto* state = new detail::handle_state(core_,
-            detail::bind_callback(std::forward<F>(fn), std::forward<Args>(args)...));
+    auto* state = new detail::handle_state(
+            core_, detail::bind_callback(std::forward<F>(fn), std::forward<Args>(args)...));
     state->add_ref(); // one for the timer heap, one for the returned handle
     state->deadline = when;
     core_.timers.add(*state);

@@ -12,7 +12,8 @@ namespace coreloop {
 /// (asyncio's BaseException branch): cancellation, keyboard_interrupt, system_exit.
 class base_exception {
 public:
-    explicit base_exception(std::string message = {}) : message_(std::move(message)) {}
+    explicit base_exception(std::string message = {})
+        : message_(std::move(message)) {}
     virtual ~base_exception() = default;
     base_exception(const base_exception&) = default;
     base_exception& operator=(const base_exception&) = default;
@@ -47,7 +48,8 @@ public:
 /// A deadline passed (asyncio.TimeoutError / TimeoutError).
 class timeout_error : public std::runtime_error {
 public:
-    explicit timeout_error(const std::string& what = "timed out") : std::runtime_error(what) {}
+    explicit timeout_error(const std::string& what = "timed out")
+        : std::runtime_error(what) {}
 };
 
 /// An operation was not allowed in the future's current state (asyncio.InvalidStateError).
@@ -59,7 +61,8 @@ public:
 /// An operating-system error, carrying errno in code() (Python's OSError).
 class io_error : public std::system_error {
 public:
-    io_error(int err, const std::string& what) : std::system_error(err, std::system_category(), what) {}
+    io_error(int err, const std::string& what)
+        : std::system_error(err, std::system_category(), what) {}
 };
 
 /// The peer reset the connection (ECONNRESET).

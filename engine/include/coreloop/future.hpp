@@ -27,9 +27,11 @@ template <class T, bool MoveOut>
 class future_awaiter : public done_waiter {
 public:
     explicit future_awaiter(future_state<T>* state) noexcept
-        : done_waiter(&future_awaiter::notify_task), state_(state) {}
+        : done_waiter(&future_awaiter::notify_task)
+        , state_(state) {}
     future_awaiter(future_awaiter&& other) noexcept
-        : done_waiter(&future_awaiter::notify_task), state_(other.state_) {}
+        : done_waiter(&future_awaiter::notify_task)
+        , state_(other.state_) {}
     future_awaiter& operator=(future_awaiter&&) = delete;
     ~future_awaiter() {
         if (linked) {
@@ -91,13 +93,16 @@ public:
 
     future() noexcept = default;
     /// Adopts one reference to `state`.
-    explicit future(detail::future_state<T>* state) noexcept : state_(state) {}
-    future(const future& other) noexcept : state_(other.state_) {
+    explicit future(detail::future_state<T>* state) noexcept
+        : state_(state) {}
+    future(const future& other) noexcept
+        : state_(other.state_) {
         if (state_ != nullptr) {
             state_->add_ref();
         }
     }
-    future(future&& other) noexcept : state_(std::exchange(other.state_, nullptr)) {}
+    future(future&& other) noexcept
+        : state_(std::exchange(other.state_, nullptr)) {}
     future& operator=(future other) noexcept {
         std::swap(state_, other.state_);
         return *this;
@@ -122,14 +127,10 @@ public:
 
     template <class U = T>
         requires(!std::is_void_v<U>)
-    void set_result(U value) {
-        state_->set_result(std::move(value));
-    }
+    void set_result(U value) { state_->set_result(std::move(value)); }
     template <class U = T>
         requires std::is_void_v<U>
-    void set_result() {
-        state_->set_result();
-    }
+    void set_result() { state_->set_result(); }
     void set_exception(std::exception_ptr e) { state_->set_exception(std::move(e)); }
     template <class E>
     void set_exception(E e) {

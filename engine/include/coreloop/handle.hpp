@@ -59,13 +59,16 @@ private:
 class handle {
 public:
     handle() noexcept = default;
-    explicit handle(detail::handle_state* state) noexcept : state_(state) {}
-    handle(const handle& other) noexcept : state_(other.state_) {
+    explicit handle(detail::handle_state* state) noexcept
+        : state_(state) {}
+    handle(const handle& other) noexcept
+        : state_(other.state_) {
         if (state_ != nullptr) {
             state_->add_ref();
         }
     }
-    handle(handle&& other) noexcept : state_(std::exchange(other.state_, nullptr)) {}
+    handle(handle&& other) noexcept
+        : state_(std::exchange(other.state_, nullptr)) {}
     handle& operator=(handle other) noexcept {
         std::swap(state_, other.state_);
         return *this;

@@ -22,7 +22,8 @@ struct run_options {
 /// Shard: one thread; not while another loop runs on it.
 class runner {
 public:
-    explicit runner(run_options options = {}) : options_(std::move(options)) {}
+    explicit runner(run_options options = {})
+        : options_(std::move(options)) {}
     runner(const runner&) = delete;
     runner& operator=(const runner&) = delete;
     ~runner() { close(); }

@@ -16,8 +16,10 @@ namespace detail {
 class sleep_awaiter : public timer_entry {
 public:
     explicit sleep_awaiter(clock::duration delay) noexcept
-        : timer_entry(&sleep_awaiter::fire_it), delay_(delay) {}
-    sleep_awaiter(sleep_awaiter&& other) noexcept : sleep_awaiter(other.delay_) {}
+        : timer_entry(&sleep_awaiter::fire_it)
+        , delay_(delay) {}
+    sleep_awaiter(sleep_awaiter&& other) noexcept
+        : sleep_awaiter(other.delay_) {}
     sleep_awaiter& operator=(sleep_awaiter&&) = delete;
     ~sleep_awaiter();
 
@@ -39,7 +41,8 @@ template <class T>
 class sleep_value_awaiter : public sleep_awaiter {
 public:
     sleep_value_awaiter(clock::duration delay, T value)
-        : sleep_awaiter(delay), value_(std::move(value)) {}
+        : sleep_awaiter(delay)
+        , value_(std::move(value)) {}
     sleep_value_awaiter(sleep_value_awaiter&&) noexcept = default;
     T await_resume() {
         sleep_awaiter::await_resume();
@@ -64,7 +67,7 @@ template <class Rep, class Period>
 /// As sleep(delay), then returns `result`.
 template <class Rep, class Period, class T>
 [[nodiscard]] detail::sleep_value_awaiter<T> sleep(std::chrono::duration<Rep, Period> delay,
-        T result) {
+                                                   T result) {
     return {std::chrono::duration_cast<detail::clock::duration>(delay), std::move(result)};
 }
 

@@ -28,7 +28,9 @@ public:
     /// "127.0.0.1:8080", "[::1]:8080" or the Unix path.
     std::string to_string() const;
 
-    const ::sockaddr* data() const noexcept { return reinterpret_cast<const ::sockaddr*>(&storage_); }
+    const ::sockaddr* data() const noexcept {
+        return reinterpret_cast<const ::sockaddr*>(&storage_);
+    }
     ::sockaddr* data() noexcept { return reinterpret_cast<::sockaddr*>(&storage_); }
     ::socklen_t size() const noexcept { return size_; }
     /// For calls that fill the address in (accept, getsockname): capacity in, length out.
@@ -50,8 +52,10 @@ class socket {
 public:
     socket() noexcept = default;
     /// Adopts fd (which should already be non-blocking).
-    explicit socket(int fd) noexcept : fd_(fd) {}
-    socket(socket&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
+    explicit socket(int fd) noexcept
+        : fd_(fd) {}
+    socket(socket&& other) noexcept
+        : fd_(std::exchange(other.fd_, -1)) {}
     socket& operator=(socket&& other) noexcept {
         if (this != &other) {
             close();

@@ -17,13 +17,16 @@ namespace coreloop {
 class any_task {
 public:
     any_task() noexcept = default;
-    explicit any_task(detail::task_core* core) noexcept : core_(core) {
+    explicit any_task(detail::task_core* core) noexcept
+        : core_(core) {
         if (core_ != nullptr) {
             core_->state().add_ref();
         }
     }
-    any_task(const any_task& other) noexcept : any_task(other.core_) {}
-    any_task(any_task&& other) noexcept : core_(std::exchange(other.core_, nullptr)) {}
+    any_task(const any_task& other) noexcept
+        : any_task(other.core_) {}
+    any_task(any_task&& other) noexcept
+        : core_(std::exchange(other.core_, nullptr)) {}
     any_task& operator=(any_task other) noexcept {
         std::swap(core_, other.core_);
         return *this;
@@ -61,7 +64,8 @@ class task : public future<T> {
 public:
     task() noexcept = default;
     /// Adopts one reference to the task's promise.
-    explicit task(detail::coro_promise<T>* promise) noexcept : future<T>(promise) {}
+    explicit task(detail::coro_promise<T>* promise) noexcept
+        : future<T>(promise) {}
 
     std::string get_name() const { return promise().name(); }
     void set_name(std::string name) { promise().set_name(std::move(name)); }

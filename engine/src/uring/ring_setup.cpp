@@ -43,11 +43,15 @@ namespace {
 // kernel to wait, so completions never interrupt it; it requires SINGLE_ISSUER (6.0).
 // COOP_TASKRUN (5.19) at least avoids the IPI per completion.
 // SUBMIT_ALL (5.18) keeps a batch going past an SQE that fails to prepare; every kernel that
-// knows COOP_TASKRUN knows it too.
+// knows COOP_TASKRUN knows it too. TASKRUN_FLAG (5.19, with COOP or DEFER_TASKRUN; liburing's
+// header comment saying "not valid with COOP_TASKRUN" is a typo for "without") raises
+// IORING_SQ_TASKRUN when completion work waits, so a poll that must not block can skip the
+// syscall when there is none.
+constexpr unsigned taskrun_flags = IORING_SETUP_SUBMIT_ALL | IORING_SETUP_TASKRUN_FLAG;
 constexpr unsigned flag_candidates[] = {
-        IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN | IORING_SETUP_SUBMIT_ALL,
-        IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_COOP_TASKRUN | IORING_SETUP_SUBMIT_ALL,
-        IORING_SETUP_COOP_TASKRUN | IORING_SETUP_SUBMIT_ALL,
+        IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN | taskrun_flags,
+        IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_COOP_TASKRUN | taskrun_flags,
+        IORING_SETUP_COOP_TASKRUN | taskrun_flags,
         0,
 };
 

@@ -68,6 +68,7 @@ private:
     std::size_t flush_deferred() noexcept;
     bool retry_deferred(io_op& op) noexcept;
     void wait(std::optional<std::chrono::nanoseconds> timeout) noexcept;
+    void poll_without_waiting() noexcept;
     void reap() noexcept;
     void deliver(const completion& c) noexcept;
     void complete(io_op& op, int res, std::uint32_t flags) noexcept;

@@ -41,7 +41,8 @@ public:
         }
     }
 
-    small_function(small_function&& other) noexcept : ops_(other.ops_) {
+    small_function(small_function&& other) noexcept
+        : ops_(other.ops_) {
         if (ops_ != nullptr) {
             ops_->move(storage_, other.storage_);
             other.ops_ = nullptr;
@@ -84,9 +85,9 @@ private:
     };
 
     template <class F>
-    static constexpr bool fits_inline = sizeof(F) <= Capacity &&
-                                        alignof(F) <= alignof(std::max_align_t) &&
-                                        std::is_nothrow_move_constructible_v<F>;
+    static constexpr bool fits_inline =
+            sizeof(F) <= Capacity &&
+            alignof(F) <= alignof(std::max_align_t) && std::is_nothrow_move_constructible_v<F>;
 
     template <class F>
     static constexpr ops_table inline_ops{
@@ -106,7 +107,9 @@ private:
             [](void* s, Args&&... args) -> R {
                 return (**static_cast<F**>(s))(std::forward<Args>(args)...);
             },
-            [](void* to, void* from) noexcept { *static_cast<void**>(to) = *static_cast<void**>(from); },
+            [](void* to, void* from) noexcept {
+                *static_cast<void**>(to) = *static_cast<void**>(from);
+            },
             [](void* s) noexcept {
                 F* f = *static_cast<F**>(s);
                 f->~F();

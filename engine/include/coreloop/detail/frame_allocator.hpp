@@ -10,7 +10,14 @@ namespace coreloop::detail {
 
 inline constexpr std::size_t frame_granule = 16;
 inline constexpr std::size_t frame_classes = 64; // blocks of 16 .. 1024 bytes are pooled
-inline constexpr std::uint32_t frame_cache_limit = 1024;
+// Freed blocks kept per size class, as bytes: enough that a burst of tens of thousands of
+// small callbacks or frames never reaches malloc (whose heap trimming then page-faults the
+// memory back in on the next burst), bounded so an idle shard does not hoard memory.
+inline constexpr std::size_t frame_cache_bytes = 4 << 20;
+
+inline constexpr std::uint32_t frame_cache_limit(std::size_t size_class) noexcept {
+    return static_cast<std::uint32_t>(frame_cache_bytes / ((size_class + 1) * frame_granule));
+}
 
 struct frame_pool {
     struct block {
@@ -50,7 +57,7 @@ inline void* frame_alloc(std::size_t size) {
 inline void frame_free(void* p, std::size_t size) noexcept {
     frame_pool& pool = tls_frame_pool;
     std::size_t c = frame_class(size);
-    if (c < frame_classes && pool.counts[c] < frame_cache_limit) {
+    if (c < frame_classes && pool.counts[c] < frame_cache_limit(c)) {
         auto* b = static_cast<frame_pool::block*>(p);
         b->next = pool.heads[c];
         pool.heads[c] = b;

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <exception>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -22,7 +23,8 @@ struct done_waiter {
     using notify_fn = void (*)(done_waiter& self) noexcept;
 
     explicit done_waiter(notify_fn fn, std::uint64_t callback_id = 0) noexcept
-        : notify(fn), id(callback_id) {}
+        : notify(fn)
+        , id(callback_id) {}
 
     notify_fn notify;
     notify_fn discard = nullptr; // frees a node left waiting when its future goes away
@@ -63,14 +65,17 @@ public:
     void set_exception(std::exception_ptr e);
     /// Ends the future as cancelled with `message` (no-op returning false if done).
     bool set_cancelled(std::string message) noexcept;
-    const std::string& cancel_message() const noexcept { return cancel_message_; }
-    void set_cancel_message(std::string message) noexcept { cancel_message_ = std::move(message); }
+    const std::string& cancel_message() const noexcept {
+        static const std::string none;
+        return cancel_message_ ? *cancel_message_ : none;
+    }
+    void set_cancel_message(std::string message);
     /// Makes this state a task's on `loop`.
     void bind_task(loop_core& loop) noexcept {
         loop_ = &loop;
         is_task_ = true;
     }
-    cancelled_error make_cancelled_error() const { return cancelled_error(cancel_message_); }
+    cancelled_error make_cancelled_error() const { return cancelled_error(cancel_message()); }
 
     void add_waiter(done_waiter& w) noexcept;
     void remove_waiter(done_waiter& w) noexcept;
@@ -83,8 +88,9 @@ public:
     /// A task's coroutine returned (value already stored) or threw (exception_ set): record
     /// the outcome, a cancelled_error escaping meaning "cancelled", and notify the waiters.
     void finish_from_coroutine() noexcept;
-    /// A task frame's last reference is gone: report an unretrieved exception.
-    void release_task_frame() noexcept;
+    /// A task frame's last reference is gone: report an unretrieved exception, naming `task`.
+    /// Returns true if the exception handler kept a handle, so the frame must stay.
+    bool release_task_frame(task_core& task) noexcept;
 
 protected:
     ~future_state_base() = default;
@@ -92,8 +98,9 @@ protected:
     /// Records the outcome and makes every waiter ready, in the order they were added.
     void complete(future_status status) noexcept;
     void check_pending() const;
-    /// Tells the loop's exception handler about an exception nobody retrieved.
-    void report_if_unretrieved() noexcept;
+    /// Tells the loop's exception handler about an exception nobody retrieved. Returns true
+    /// if the handler kept a handle to the state (which then must not be freed yet).
+    bool report_if_unretrieved(task_core* task = nullptr) noexcept;
     /// Called when the last handle goes away.
     virtual void on_last_release() noexcept = 0;
 
@@ -103,7 +110,8 @@ protected:
     bool retrieved_ = false;
     bool is_task_ = false;
     std::exception_ptr exception_;
-    std::string cancel_message_;
+    // Allocated only when a message is given: every coroutine frame carries this state.
+    std::unique_ptr<std::string> cancel_message_;
     done_waiter* waiters_head_ = nullptr;
     done_waiter* waiters_tail_ = nullptr;
     std::uint64_t callback_ids_ = 0;
@@ -159,7 +167,9 @@ public:
 private:
     ~standalone_future_state() = default;
     void on_last_release() noexcept override {
-        this->report_if_unretrieved();
+        if (this->report_if_unretrieved()) {
+            return;
+        }
         --this->loop_->live_futures;
         delete this;
     }

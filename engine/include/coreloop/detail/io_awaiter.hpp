@@ -17,9 +17,11 @@ namespace coreloop::detail {
 
 class io_awaiter_base : public io_op {
 public:
-    explicit io_awaiter_base(loop_core& loop) noexcept : loop_(&loop) {}
+    explicit io_awaiter_base(loop_core& loop) noexcept
+        : loop_(&loop) {}
     io_awaiter_base(io_awaiter_base&& other) noexcept
-        : io_op(static_cast<const io_op&>(other)), loop_(other.loop_) {}
+        : io_op(static_cast<const io_op&>(other))
+        , loop_(other.loop_) {}
     io_awaiter_base& operator=(io_awaiter_base&&) = delete;
     ~io_awaiter_base();
 

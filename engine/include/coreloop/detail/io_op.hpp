@@ -32,14 +32,14 @@ struct io_op {
     op_code code = op_code::poll;
     int fd = -1;
 
-    void* buf = nullptr;   // recv, send, read, write
-    std::size_t len = 0;   // recv, send, read, write
-    int msg_flags = 0;     // recv, send, sendmsg
-    ::msghdr* msg = nullptr;          // sendmsg
-    ::sockaddr* addr = nullptr;       // accept (out, may be null), connect (in)
+    void* buf = nullptr;                 // recv, send, read, write
+    std::size_t len = 0;                 // recv, send, read, write
+    int msg_flags = 0;                   // recv, send, sendmsg
+    ::msghdr* msg = nullptr;             // sendmsg
+    ::sockaddr* addr = nullptr;          // accept (out, may be null), connect (in)
     ::socklen_t* addr_len_out = nullptr; // accept: in/out length of addr
-    ::socklen_t addr_len = 0;         // connect: length of addr
-    std::uint32_t poll_events = 0;    // poll: POLLIN | POLLOUT | ...
+    ::socklen_t addr_len = 0;            // connect: length of addr
+    std::uint32_t poll_events = 0;       // poll: POLLIN | POLLOUT | ...
 
     complete_fn on_complete = nullptr;
 

@@ -12,7 +12,8 @@ struct runnable {
 
     /// `discard` releases a node the loop drops unrun when it closes (nullptr: nothing to do).
     explicit runnable(run_fn fn, run_fn discard_fn = nullptr) noexcept
-        : run(fn), discard(discard_fn) {}
+        : run(fn)
+        , discard(discard_fn) {}
 
     run_fn run;
     run_fn discard;

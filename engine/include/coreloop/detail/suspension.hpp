@@ -16,7 +16,8 @@ namespace coreloop {
 /// await_cancel() returns true if the awaitable will deliver the cancellation itself.
 template <class A>
 concept cancellable_awaitable = requires(A& a) {
-    { a.await_cancel() } noexcept -> std::same_as<bool>;
+    { a.await_cancel() }
+    noexcept->std::same_as<bool>;
 };
 
 } // namespace coreloop
@@ -37,7 +38,8 @@ decltype(auto) get_awaiter(A&& a) {
 template <class Awaiter>
 class suspension {
 public:
-    explicit suspension(Awaiter&& inner) : inner_(std::forward<Awaiter>(inner)) {}
+    explicit suspension(Awaiter&& inner)
+        : inner_(std::forward<Awaiter>(inner)) {}
 
     bool await_ready() { return inner_.await_ready(); }
 

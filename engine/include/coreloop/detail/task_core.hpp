@@ -26,7 +26,8 @@ struct cancel_hook {
 class task_core : public runnable {
 public:
     explicit task_core(future_state_base& state) noexcept
-        : runnable(&task_core::step), state_(state) {}
+        : runnable(&task_core::step)
+        , state_(state) {}
 
     /// Turns the coroutine `top` into a task on `loop`, scheduled to start.
     void activate(loop_core& loop, std::coroutine_handle<> top, std::string name);

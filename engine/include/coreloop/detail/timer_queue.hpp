@@ -19,7 +19,8 @@ struct timer_entry {
 
     /// `discard_fn` releases an entry the loop drops unfired when it closes.
     explicit timer_entry(fire_fn fn, fire_fn discard_fn = nullptr) noexcept
-        : fire(fn), discard(discard_fn) {}
+        : fire(fn)
+        , discard(discard_fn) {}
 
     bool is_queued() const noexcept { return heap_index != not_queued; }
 
