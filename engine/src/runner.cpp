@@ -3,45 +3,15 @@
 
 #include <vector>
 
-#include <coreloop/detail/future_state.hpp>
+#include <coreloop/detail/done_awaiter.hpp>
 
 namespace coreloop {
 
 namespace {
 
-// Waits until a task is done, whatever its outcome (asyncio.wait on one task).
-class done_awaiter : public detail::done_waiter {
-public:
-    explicit done_awaiter(detail::future_state_base& state) noexcept
-        : detail::done_waiter(&done_awaiter::notify_task)
-        , state_(state) {}
-    done_awaiter(done_awaiter&& other) noexcept
-        : done_awaiter(other.state_) {}
-    done_awaiter& operator=(done_awaiter&&) = delete;
-    ~done_awaiter() { state_.remove_waiter(*this); }
-
-    bool await_ready() const noexcept { return state_.done(); }
-    void await_suspend(std::coroutine_handle<> h) noexcept {
-        task_ = detail::current_task_core();
-        waiting_ = h;
-        state_.add_waiter(*this);
-    }
-    void await_resume() const noexcept {}
-
-private:
-    static void notify_task(detail::done_waiter& w) noexcept {
-        auto& self = static_cast<done_awaiter&>(w);
-        self.task_->wake(self.waiting_);
-    }
-
-    detail::future_state_base& state_;
-    detail::task_core* task_ = nullptr;
-    std::coroutine_handle<> waiting_;
-};
-
 coro<void> wait_all(std::vector<detail::task_core*> tasks) {
     for (detail::task_core* t : tasks) {
-        co_await done_awaiter(t->state());
+        co_await detail::done_awaiter(t->state());
     }
 }
 

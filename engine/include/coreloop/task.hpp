@@ -50,6 +50,9 @@ public:
     std::uint32_t cancelling() const noexcept { return core_->cancelling(); }
     std::uint32_t uncancel() noexcept { return core_->uncancel(); }
 
+    /// The engine's view of the task (for the composition layer).
+    detail::task_core* core() const noexcept { return core_; }
+
 private:
     detail::task_core* core_ = nullptr;
 };
