@@ -8,7 +8,10 @@
 
 namespace coreloop::detail {
 
-void task_core::activate(loop_core& loop, std::coroutine_handle<> top, std::string name) {
+void task_core::activate(loop_core& loop,
+                         std::coroutine_handle<> top,
+                         std::string name,
+                         bool schedule) {
     loop_ = &loop;
     state_.bind_task(loop);
     id_ = loop.next_task_id++;
@@ -23,7 +26,9 @@ void task_core::activate(loop_core& loop, std::coroutine_handle<> top, std::stri
     loop.tasks = this;
     ++loop.task_count;
     ++loop.live_futures;
-    loop.schedule(*this);
+    if (schedule) {
+        loop.schedule(*this);
+    }
 }
 
 bool task_core::request_cancel(std::string message) {

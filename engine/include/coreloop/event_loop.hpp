@@ -27,6 +27,16 @@ namespace detail {
 class fd_watchers;
 }
 
+/// How a loop's create_task starts tasks (asyncio's task factory, reduced to what C++ needs).
+struct task_factory {
+    bool eager_start = false;
+    friend bool operator==(task_factory, task_factory) = default;
+};
+/// Tasks start at once, inside create_task (asyncio.eager_task_factory).
+inline constexpr task_factory eager_task_factory{true};
+/// Tasks start on the next iteration (asyncio's default).
+inline constexpr task_factory lazy_task_factory{false};
+
 /// What the exception handler is told (asyncio's context dict).
 struct exception_context {
     std::string message;
@@ -83,11 +93,28 @@ public:
         return core_.now;
     }
 
-    /// Wraps c in a task scheduled on this loop.
+    /// Wraps c in a task on this loop (see coreloop::create_task).
     template <class T>
-    task<T> create_task(coro<T> c, std::string name = {}) {
-        return detail::start_task(core_, std::move(c), std::move(name));
+    task<T> create_task(coro<T> c, task_options options) {
+        return detail::start_task(core_, std::move(c), std::move(options));
     }
+    template <class T>
+    task<T> create_task(coro<T> c) {
+        return create_task(std::move(c), task_options{});
+    }
+    template <class T, class Name>
+        requires std::is_convertible_v<Name, std::string> task<T> create_task(coro<T> c,
+                                                                              Name&& name) {
+            return create_task(std::move(c),
+                               task_options{.name = std::forward<Name>(name), .eager_start = {}});
+        }
+    /// Chooses how create_task starts tasks that do not say: eager_task_factory or
+    /// lazy_task_factory (the default). asyncio's factories may also make custom task
+    /// classes; coreloop's only choose the start.
+    void set_task_factory(task_factory factory) noexcept {
+        core_.eager_tasks = factory.eager_start;
+    }
+    task_factory get_task_factory() const noexcept { return {core_.eager_tasks}; }
     /// A new pending future bound to this loop.
     template <class T = void>
     future<T> create_future() {

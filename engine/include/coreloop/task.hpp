@@ -3,7 +3,9 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -88,25 +90,57 @@ private:
     }
 };
 
+/// How create_task makes a task.
+struct task_options {
+    /// The task's name (default "Task-N").
+    std::string name;
+    /// Run the task's first step at once, inside create_task, until its first real
+    /// suspension (asyncio's eager_start). nullopt: as the loop's task factory says.
+    std::optional<bool> eager_start;
+};
+
 namespace detail {
 
 template <class T>
-task<T> start_task(loop_core& loop, coro<T>&& c, std::string name) {
+task<T> start_task(loop_core& loop, coro<T>&& c, task_options options) {
     auto h = c.release();
     auto& promise = h.promise();
-    promise.activate(loop, h, std::move(name)); // the loop owns the first reference
+    // As asyncio: a task is started eagerly only on a running loop (its step needs one).
+    bool eager = options.eager_start.value_or(loop.eager_tasks) && tls_running_loop == &loop;
+    // The loop owns the first reference, the returned handle the second; both exist before
+    // an eager first step can finish the task.
+    promise.activate(loop, h, std::move(options.name), !eager);
     promise.add_ref();
-    return task<T>(&promise);
+    task<T> result(&promise);
+    if (eager) {
+        promise.run_eagerly();
+    }
+    return result;
 }
 
 } // namespace detail
 
-/// Wraps c in a task scheduled on the running loop (asyncio.create_task).
+/// Wraps c in a task on the running loop (asyncio.create_task), scheduled to start on the
+/// next iteration, or started at once if eager.
 /// Errors: std::runtime_error if no loop runs on this thread.
 template <class T>
-task<T> create_task(coro<T> c, std::string name = {}) {
-    return detail::start_task(detail::running_loop_core(), std::move(c), std::move(name));
+task<T> create_task(coro<T> c, task_options options) {
+    return detail::start_task(detail::running_loop_core(), std::move(c), std::move(options));
 }
+
+// Not a default argument: GCC 12 destroys a defaulted class-type argument twice when the call
+// is part of a co_await expression in a coroutine.
+template <class T>
+task<T> create_task(coro<T> c) {
+    return create_task(std::move(c), task_options{});
+}
+
+/// create_task with a name. (A template, so that a braced task_options never matches it.)
+template <class T, class Name>
+    requires std::is_convertible_v<Name, std::string> task<T> create_task(coro<T> c, Name&& name) {
+        return create_task(std::move(c),
+                           task_options{.name = std::forward<Name>(name), .eager_start = {}});
+    }
 
 /// asyncio.ensure_future: a coro becomes a task; a future or task is returned as it is.
 template <class T>

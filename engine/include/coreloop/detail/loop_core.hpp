@@ -28,6 +28,7 @@ struct loop_core {
     clock::time_point now{};
     bool virtual_clock = false;
     bool debug = false;
+    bool eager_tasks = false; // the task factory is eager_task_factory
     std::thread::id thread;
     task_core* tasks = nullptr; // pending tasks, newest first
     std::size_t task_count = 0;

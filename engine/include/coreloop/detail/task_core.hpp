@@ -29,8 +29,12 @@ public:
         : runnable(&task_core::step)
         , state_(state) {}
 
-    /// Turns the coroutine `top` into a task on `loop`, scheduled to start.
-    void activate(loop_core& loop, std::coroutine_handle<> top, std::string name);
+    /// Turns the coroutine `top` into a task on `loop`, scheduled to start (unless it is to
+    /// be started eagerly by run_eagerly()).
+    void activate(loop_core& loop, std::coroutine_handle<> top, std::string name, bool schedule);
+    /// Runs the task's first step now, inside the creator (an eager task): a task that ends
+    /// before its first real suspension never touches the ready queue.
+    void run_eagerly() noexcept { step(*this); }
 
     /// Makes the task ready to resume `h` (a frame of this task) on the next iteration.
     void wake(std::coroutine_handle<> h) noexcept {
