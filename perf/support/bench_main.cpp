@@ -1,4 +1,4 @@
-// main() of coreloop_engine_bench: pins the benchmark thread to one CPU (STYLE §7) before
+// main() of every coreloop_<module>_bench: pins the benchmark thread to one CPU (STYLE §7) before
 // running, and records the CPU and the loop backend in the output's context.
 #include <sched.h>
 
