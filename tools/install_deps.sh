@@ -7,8 +7,9 @@ packages=(
     g++ cmake ninja-build pkg-config git python3
     liburing-dev libhwloc-dev libssl-dev
     libgtest-dev libgmock-dev libbenchmark-dev
-    # clang-19 builds the sanitizer configurations; clang-format-14 checks layout.
-    clang-19 libclang-rt-19-dev clang-format-14
+    # clang-19 builds the sanitizer configurations (llvm-19 brings the llvm-symbolizer their
+    # reports need for file:line stacks); clang-format-14 checks layout.
+    clang-19 libclang-rt-19-dev llvm-19 clang-format-14
 )
 
 missing=()

@@ -144,12 +144,16 @@ TEST_P(EventLoop, SelfReschedulingCallbackDoesNotStarveTimers) {
     });
     loop().run_forever();
     EXPECT_TRUE(timer_fired);
-    EXPECT_GT(spins, 1);
+    // One spin if a slow (sanitizer) build reaches the deadline in the first iteration.
+    EXPECT_GE(spins, 1);
 }
 
 // --- timers -------------------------------------------------------------------------------
 
 TEST_P(EventLoop, CallLaterRunsInDeadlineOrder) {
+    // Virtual time: the four calls share one "now", however slow the build.
+    options.virtual_time = true;
+    make_loop();
     std::vector<int> order;
     loop().call_later(3ms, [&] { order.push_back(3); });
     loop().call_later(1ms, [&] { order.push_back(1); });
