@@ -88,14 +88,22 @@ std::uint16_t sock_address::port() const noexcept {
 }
 
 std::string sock_address::to_string() const {
+    // Appends rather than operator+: GCC 12 gives a false -Wrestrict on string concatenation
+    // at -O2 and above.
+    std::string text;
     switch (family()) {
     case AF_INET:
-        return host() + ":" + std::to_string(port());
+        text = host();
+        break;
     case AF_INET6:
-        return "[" + host() + "]:" + std::to_string(port());
+        text = "[";
+        text.append(host()).append("]");
+        break;
     default:
         return host();
     }
+    text.append(":").append(std::to_string(port()));
+    return text;
 }
 
 bool operator==(const sock_address& a, const sock_address& b) noexcept {

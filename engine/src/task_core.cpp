@@ -11,8 +11,10 @@ namespace coreloop::detail {
 void task_core::activate(loop_core& loop,
                          std::coroutine_handle<> top,
                          std::string name,
+                         context_state* context,
                          bool schedule) {
     loop_ = &loop;
+    context_ = context;
     state_.bind_task(loop);
     id_ = loop.next_task_id++;
     if (!name.empty()) {
@@ -81,6 +83,13 @@ void task_core::set_name(std::string name) {
     name_ = std::make_unique<std::string>(std::move(name));
 }
 
+context_state& task_core::context() {
+    if (context_ == nullptr) {
+        context_ = new context_state();
+    }
+    return *context_;
+}
+
 void task_core::step(runnable& self) noexcept {
     auto& task = static_cast<task_core&>(self);
     if (!task.started_) {
@@ -92,7 +101,10 @@ void task_core::step(runnable& self) noexcept {
     }
     task_core* outer = tls_current_task;
     tls_current_task = &task;
-    task.resume_point_.resume(); // may finish and free the task: touch it no more
+    {
+        context_scope in_context(&task.context_);
+        task.resume_point_.resume(); // may finish and free the task: touch it no more
+    }
     tls_current_task = outer;
 }
 

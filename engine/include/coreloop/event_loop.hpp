@@ -39,10 +39,10 @@ inline constexpr task_factory lazy_task_factory{false};
 
 /// What the exception handler is told (asyncio's context dict).
 struct exception_context {
-    std::string message;
-    std::exception_ptr exception;
-    std::optional<any_task> task;   ///< the task concerned, if any
-    std::optional<handle> callback; ///< asyncio's 'handle': the callback that raised, if any
+    std::string message = {};
+    std::exception_ptr exception = {};
+    std::optional<any_task> task = {};   ///< the task concerned, if any
+    std::optional<handle> callback = {}; ///< asyncio's 'handle': the callback that raised
 };
 
 /// How a loop is made.
@@ -105,8 +105,7 @@ public:
     template <class T, class Name>
         requires std::is_convertible_v<Name, std::string> task<T> create_task(coro<T> c,
                                                                               Name&& name) {
-            return create_task(std::move(c),
-                               task_options{.name = std::forward<Name>(name), .eager_start = {}});
+            return create_task(std::move(c), task_options{.name = std::forward<Name>(name)});
         }
     /// Chooses how create_task starts tasks that do not say: eager_task_factory or
     /// lazy_task_factory (the default). asyncio's factories may also make custom task

@@ -15,7 +15,7 @@ struct run_options {
     bool debug = false;
     backend io_backend = backend::auto_;
     /// Makes the loop; when empty, event_loop({io_backend, debug}) is used.
-    std::function<std::unique_ptr<event_loop>()> loop_factory;
+    std::function<std::unique_ptr<event_loop>()> loop_factory = {};
 };
 
 /// Owns one loop, made on first use (asyncio.Runner). Destroying the runner closes it.

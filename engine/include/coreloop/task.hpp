@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include <coreloop/context.hpp>
 #include <coreloop/coro.hpp>
 #include <coreloop/future.hpp>
 
@@ -52,6 +53,13 @@ public:
     std::uint32_t cancelling() const noexcept { return core_->cancelling(); }
     std::uint32_t uncancel() noexcept { return core_->uncancel(); }
 
+    /// The context the task runs in (asyncio's Task.get_context).
+    context get_context() const {
+        detail::context_state& state = core_->context();
+        state.add_ref();
+        return context(&state);
+    }
+
     /// The engine's view of the task (for the composition layer).
     detail::task_core* core() const noexcept { return core_; }
 
@@ -80,6 +88,9 @@ public:
     /// yet delivered is dropped.
     std::uint32_t uncancel() noexcept { return promise().uncancel(); }
 
+    /// The context the task runs in (asyncio's Task.get_context).
+    context get_context() const { return any_task(*this).get_context(); }
+
     operator any_task() const noexcept { // NOLINT(google-explicit-constructor)
         return any_task(&promise());
     }
@@ -93,10 +104,13 @@ private:
 /// How create_task makes a task.
 struct task_options {
     /// The task's name (default "Task-N").
-    std::string name;
+    std::string name = {};
     /// Run the task's first step at once, inside create_task, until its first real
     /// suspension (asyncio's eager_start). nullopt: as the loop's task factory says.
-    std::optional<bool> eager_start;
+    std::optional<bool> eager_start = {};
+    /// The context the task runs in (shared, as asyncio's context= argument); nullopt: a copy
+    /// of the creator's current context.
+    std::optional<coreloop::context> context = {};
 };
 
 namespace detail {
@@ -109,7 +123,14 @@ task<T> start_task(loop_core& loop, coro<T>&& c, task_options options) {
     bool eager = options.eager_start.value_or(loop.eager_tasks) && tls_running_loop == &loop;
     // The loop owns the first reference, the returned handle the second; both exist before
     // an eager first step can finish the task.
-    promise.activate(loop, h, std::move(options.name), !eager);
+    context_state* context = nullptr;
+    if (options.context) {
+        context = options.context->state();
+        context->add_ref();
+    } else {
+        context = snapshot_context();
+    }
+    promise.activate(loop, h, std::move(options.name), context, !eager);
     promise.add_ref();
     task<T> result(&promise);
     if (eager) {
@@ -138,8 +159,7 @@ task<T> create_task(coro<T> c) {
 /// create_task with a name. (A template, so that a braced task_options never matches it.)
 template <class T, class Name>
     requires std::is_convertible_v<Name, std::string> task<T> create_task(coro<T> c, Name&& name) {
-        return create_task(std::move(c),
-                           task_options{.name = std::forward<Name>(name), .eager_start = {}});
+        return create_task(std::move(c), task_options{.name = std::forward<Name>(name)});
     }
 
 /// asyncio.ensure_future: a coro becomes a task; a future or task is returned as it is.

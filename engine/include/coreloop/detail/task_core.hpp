@@ -7,6 +7,7 @@
 #include <memory>
 #include <string>
 
+#include <coreloop/detail/context_state.hpp>
 #include <coreloop/detail/future_state.hpp>
 #include <coreloop/detail/loop_core.hpp>
 #include <coreloop/detail/ready_queue.hpp>
@@ -28,10 +29,22 @@ public:
     explicit task_core(future_state_base& state) noexcept
         : runnable(&task_core::step)
         , state_(state) {}
+    task_core(const task_core&) = delete;
+    task_core& operator=(const task_core&) = delete;
+    ~task_core() {
+        if (context_ != nullptr) {
+            context_->release();
+        }
+    }
 
     /// Turns the coroutine `top` into a task on `loop`, scheduled to start (unless it is to
     /// be started eagerly by run_eagerly()).
-    void activate(loop_core& loop, std::coroutine_handle<> top, std::string name, bool schedule);
+    /// The task runs in `context` (adopted; nullptr: an empty one, made when first needed).
+    void activate(loop_core& loop,
+                  std::coroutine_handle<> top,
+                  std::string name,
+                  context_state* context,
+                  bool schedule);
     /// Runs the task's first step now, inside the creator (an eager task): a task that ends
     /// before its first real suspension never touches the ready queue.
     void run_eagerly() noexcept { step(*this); }
@@ -61,6 +74,8 @@ public:
     std::uint64_t id() const noexcept { return id_; }
     std::string name() const;
     void set_name(std::string name);
+    /// The task's context (made now if it was still empty).
+    context_state& context();
     bool is_task() const noexcept { return loop_ != nullptr; }
 
     /// Called by the promise when the task's coroutine finishes: unlinks it from the loop
@@ -81,6 +96,7 @@ private:
     std::coroutine_handle<> resume_point_;
     cancel_hook waiting_{};
     std::unique_ptr<std::string> name_;
+    context_state* context_ = nullptr;
     std::uint64_t id_ = 0;
     std::uint32_t num_cancels_requested_ = 0;
     bool must_cancel_ = false;
