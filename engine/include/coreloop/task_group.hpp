@@ -70,8 +70,7 @@ public:
     template <class T, class Name>
         requires std::is_convertible_v<Name, std::string> task<T> create_task(coro<T> c,
                                                                               Name&& name) {
-            return create_task(std::move(c),
-                               task_options{.name = std::forward<Name>(name), .eager_start = {}});
+            return create_task(std::move(c), task_options{.name = std::forward<Name>(name)});
         }
 
     /// Stops the group as if it had finished normally (asyncio 3.15): cancels the children
