@@ -14,35 +14,18 @@
 #include <coreloop/event_loop.hpp>
 #include <coreloop/sleep.hpp>
 
-#include "support/loop_test.hpp"
+#include "support/test_coros.hpp"
 
 using namespace std::chrono_literals;
 
 namespace coreloop {
 namespace {
 
-class Gather : public test::loop_test {
-protected:
-    void SetUp() override {
-        loop_test::SetUp();
-        options.virtual_time = true; // the sleeps below order the children, at no cost
-        make_loop();
-    }
-};
+class Gather : public test::virtual_time_test {};
 
-struct test_error : std::runtime_error {
-    using std::runtime_error::runtime_error;
-};
-
-coro<int> value_after(std::chrono::milliseconds delay, int value) {
-    co_await sleep(delay);
-    co_return value;
-}
-
-coro<int> fail_after(std::chrono::milliseconds delay, std::string what) {
-    co_await sleep(delay);
-    throw test_error(what);
-}
+using test::fail_after;
+using test::test_error;
+using test::value_after;
 
 coro<void> nothing_after(std::chrono::milliseconds delay, std::vector<int>& log, int id) {
     co_await sleep(delay);

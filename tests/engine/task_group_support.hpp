@@ -11,23 +11,14 @@
 #include <coreloop/task_group.hpp>
 #include <coreloop/timeout.hpp>
 
-#include "support/loop_test.hpp"
+#include "support/test_coros.hpp"
 
 namespace coreloop::test {
 
 using namespace std::chrono_literals;
 
-class TaskGroup : public test::loop_test {
-protected:
-    void SetUp() override {
-        options.virtual_time = true; // the sleeps below cost no wall time
-        loop_test::SetUp();
-    }
-};
+class TaskGroup : public virtual_time_test {};
 
-struct test_error : std::runtime_error {
-    using std::runtime_error::runtime_error;
-};
 struct value_error : std::runtime_error {
     using std::runtime_error::runtime_error;
 };
@@ -35,12 +26,8 @@ struct my_base_error : base_exception {
     using base_exception::base_exception;
 };
 
-inline coro<int> value_after(std::chrono::milliseconds d, int v) {
-    co_await sleep(d);
-    co_return v;
-}
-
-inline coro<void> fail_after(std::chrono::milliseconds d, std::string what) {
+// A void child failing after d (test_coros.hpp's fail_after gives an int).
+inline coro<void> void_fail_after(std::chrono::milliseconds d, std::string what) {
     co_await sleep(d);
     throw test_error(what);
 }

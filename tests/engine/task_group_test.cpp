@@ -90,8 +90,8 @@ TEST_P(TaskGroup, FirstFailureCancelsSiblingsAndBody) {
         auto runner = [](int& sibling_cancels_ref, bool& body_cancelled_ref,
                          bool& after_group_ref) -> coro<void> {
             co_await with_task_group([&](task_group& tg) -> coro<void> {
-                tg.create_task(fail_after(100ms, "x"));
-                tg.create_task(fail_after(100ms, "y"));
+                tg.create_task(void_fail_after(100ms, "x"));
+                tg.create_task(void_fail_after(100ms, "y"));
                 tg.create_task(sleep_counting(5s, sibling_cancels_ref));
                 try {
                     co_await sleep(5s);
@@ -121,7 +121,7 @@ TEST_P(TaskGroup, ParentIsNotLeftCancelledAfterAFailure) {
     run([]() -> coro<void> {
         try {
             co_await with_task_group([](task_group& tg) -> coro<void> {
-                tg.create_task(fail_after(10ms, "x"));
+                tg.create_task(void_fail_after(10ms, "x"));
                 co_await sleep(5s); // cancelled by the group
             });
         } catch (const exception_group&) {
@@ -163,7 +163,7 @@ TEST_P(TaskGroup, BodyErrorAfterAnAwaitAndChildErrorsTogether) {
         };
         try {
             co_await with_task_group([&](task_group& tg) -> coro<void> {
-                tg.create_task(fail_after(100ms, "child"));
+                tg.create_task(void_fail_after(100ms, "child"));
                 co_await nested();
             });
             ADD_FAILURE() << "no exception_group";
@@ -291,9 +291,9 @@ TEST_P(TaskGroup, NestedGroupsOuterChildFailsFirst) {
     run([]() -> coro<void> {
         try {
             co_await with_task_group([](task_group& g1) -> coro<void> {
-                g1.create_task(fail_after(100ms, "outer child"));
+                g1.create_task(void_fail_after(100ms, "outer child"));
                 co_await with_task_group([](task_group& g2) -> coro<void> {
-                    g2.create_task(fail_after(5s, "inner child"));
+                    g2.create_task(void_fail_after(5s, "inner child"));
                     co_return;
                 });
             });
@@ -309,9 +309,9 @@ TEST_P(TaskGroup, NestedGroupsInnerChildFailsFirst) {
     run([]() -> coro<void> {
         try {
             co_await with_task_group([](task_group& g1) -> coro<void> {
-                g1.create_task(fail_after(5s, "outer child"));
+                g1.create_task(void_fail_after(5s, "outer child"));
                 co_await with_task_group([](task_group& g2) -> coro<void> {
-                    g2.create_task(fail_after(100ms, "inner child"));
+                    g2.create_task(void_fail_after(100ms, "inner child"));
                     co_return;
                 });
             });
@@ -536,7 +536,7 @@ TEST_P(TaskGroup, KeyboardInterruptFromAChildIsRaisedBare) {
                              co_await sleep(100ms);
                              throw keyboard_interrupt();
                          }());
-                         tg.create_task(fail_after(100ms, "lost otherwise"));
+                         tg.create_task(void_fail_after(100ms, "lost otherwise"));
                          tg.create_task(sleep_counting(5s, cancels));
                          co_return;
                      }),
@@ -552,7 +552,7 @@ TEST_P(TaskGroup, KeyboardInterruptFromAChildIsRaisedBare) {
 TEST_P(TaskGroup, SystemExitFromTheBodyIsRaisedBare) {
     run([]() -> coro<void> {
         EXPECT_THROW(co_await with_task_group([](task_group& tg) -> coro<void> {
-                         tg.create_task(fail_after(100ms, "child"));
+                         tg.create_task(void_fail_after(100ms, "child"));
                          try {
                              co_await sleep(5s);
                          } catch (...) {

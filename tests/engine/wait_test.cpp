@@ -11,35 +11,18 @@
 #include <coreloop/gather.hpp>
 #include <coreloop/sleep.hpp>
 
-#include "support/loop_test.hpp"
+#include "support/test_coros.hpp"
 
 using namespace std::chrono_literals;
 
 namespace coreloop {
 namespace {
 
-class Wait : public test::loop_test {
-protected:
-    void SetUp() override {
-        loop_test::SetUp();
-        options.virtual_time = true;
-        make_loop();
-    }
-};
+class Wait : public test::virtual_time_test {};
 
-struct test_error : std::runtime_error {
-    using std::runtime_error::runtime_error;
-};
-
-coro<int> value_after(std::chrono::milliseconds delay, int value) {
-    co_await sleep(delay);
-    co_return value;
-}
-
-coro<int> fail_after(std::chrono::milliseconds delay) {
-    co_await sleep(delay);
-    throw test_error("failed");
-}
+using test::fail_after;
+using test::test_error;
+using test::value_after;
 
 // The values of done tasks, in the order wait() listed them.
 std::vector<int> values(const std::vector<task<int>>& tasks) {
