@@ -39,6 +39,27 @@ public:
 
     std::suspend_always initial_suspend() noexcept { return {}; }
 
+    struct final_awaiter {
+        bool await_ready() noexcept { return false; }
+        template <class Promise>
+        std::coroutine_handle<> await_suspend(std::coroutine_handle<Promise> h) noexcept {
+            return h.promise().on_finish();
+        }
+        void await_resume() noexcept {}
+    };
+    final_awaiter final_suspend() noexcept { return {}; }
+
+    /// Where control goes when the coroutine ends: back to the coroutine that awaited it
+    /// inline, or, for a task, nowhere: the task is finished and its waiters notified.
+    std::coroutine_handle<> on_finish() noexcept {
+        if (continuation) {
+            return continuation;
+        }
+        state().finish_from_coroutine();
+        detach_from_loop(); // may destroy this frame: touch nothing after it
+        return std::noop_coroutine();
+    }
+
     /// Every co_await in a coroutine goes through here: a coro runs inline (asyncio's
     /// `await coro()`, not a suspension); anything else becomes a suspension of the task.
     template <class A>
@@ -64,15 +85,6 @@ public:
 
     coro<T> get_return_object() noexcept;
 
-    struct final_awaiter {
-        bool await_ready() noexcept { return false; }
-        std::coroutine_handle<> await_suspend(std::coroutine_handle<coro_promise> h) noexcept {
-            return h.promise().on_finish();
-        }
-        void await_resume() noexcept {}
-    };
-    final_awaiter final_suspend() noexcept { return {}; }
-
     template <class U>
         requires std::is_convertible_v<U&&, T>
     void return_value(U&& value) { this->value_.emplace(std::forward<U>(value)); }
@@ -89,7 +101,6 @@ public:
     bool cancel(std::string message) override { return request_cancel(std::move(message)); }
 
 private:
-    std::coroutine_handle<> on_finish() noexcept;
     void on_last_release() noexcept override;
 };
 
@@ -100,15 +111,6 @@ public:
         : coro_promise_base(static_cast<future_state_base&>(*this)) {}
 
     coro<void> get_return_object() noexcept;
-
-    struct final_awaiter {
-        bool await_ready() noexcept { return false; }
-        std::coroutine_handle<> await_suspend(std::coroutine_handle<coro_promise> h) noexcept {
-            return h.promise().on_finish();
-        }
-        void await_resume() noexcept {}
-    };
-    final_awaiter final_suspend() noexcept { return {}; }
 
     void return_void() noexcept {}
     void unhandled_exception() noexcept { exception_ = std::current_exception(); }
@@ -122,7 +124,6 @@ public:
     bool cancel(std::string message) override { return request_cancel(std::move(message)); }
 
 private:
-    std::coroutine_handle<> on_finish() noexcept;
     void on_last_release() noexcept override;
 };
 
@@ -196,25 +197,6 @@ coro<T> coro_promise<T>::get_return_object() noexcept {
 
 inline coro<void> coro_promise<void>::get_return_object() noexcept {
     return coro<void>(std::coroutine_handle<coro_promise>::from_promise(*this));
-}
-
-template <class T>
-std::coroutine_handle<> coro_promise<T>::on_finish() noexcept {
-    if (continuation) {
-        return continuation;
-    }
-    this->finish_from_coroutine();
-    detach_from_loop(); // may destroy this frame: touch nothing after it
-    return std::noop_coroutine();
-}
-
-inline std::coroutine_handle<> coro_promise<void>::on_finish() noexcept {
-    if (continuation) {
-        return continuation;
-    }
-    finish_from_coroutine();
-    detach_from_loop();
-    return std::noop_coroutine();
 }
 
 template <class T>

@@ -11,6 +11,7 @@
 #include <utility>
 
 #include <coreloop/detail/callback.hpp>
+#include <coreloop/detail/done_awaiter.hpp>
 #include <coreloop/detail/future_state.hpp>
 #include <coreloop/detail/task_core.hpp>
 
@@ -23,31 +24,14 @@ enum class callback_id : std::uint64_t {};
 
 namespace detail {
 
+/// `co_await future`: waits for it to be done, then gives its value (a reference for an
+/// lvalue future, the moved-out value for an rvalue) or throws its exception.
 template <class T, bool MoveOut>
-class future_awaiter : public done_waiter {
+class future_awaiter : public future_waiter {
 public:
     explicit future_awaiter(future_state<T>* state) noexcept
-        : done_waiter(&future_awaiter::notify_task)
-        , state_(state) {}
-    future_awaiter(future_awaiter&& other) noexcept
-        : done_waiter(&future_awaiter::notify_task)
-        , state_(other.state_) {}
-    future_awaiter& operator=(future_awaiter&&) = delete;
-    ~future_awaiter() {
-        if (linked) {
-            state_->remove_waiter(*this);
-        }
-    }
+        : future_waiter(*state) {}
 
-    bool await_ready() const noexcept { return state_->done(); }
-    void await_suspend(std::coroutine_handle<> h) {
-        task_ = current_task_core();
-        if (task_ == nullptr) {
-            throw std::runtime_error("a future can only be awaited inside a task");
-        }
-        waiting_ = h;
-        state_->add_waiter(*this);
-    }
     /// Cancelling the awaiting task cancels the future (asyncio: Task.cancel cancels
     /// _fut_waiter); for a task this requests the inner task's cancellation.
     bool await_cancel() noexcept {
@@ -58,25 +42,16 @@ public:
         }
     }
     decltype(auto) await_resume() {
-        state_->mark_retrieved();
+        auto* state = static_cast<future_state<T>*>(state_);
+        state->mark_retrieved();
         if constexpr (std::is_void_v<T>) {
-            state_->value();
+            state->value();
         } else if constexpr (MoveOut) {
-            return T(std::move(state_->value()));
+            return T(std::move(state->value()));
         } else {
-            return static_cast<T&>(state_->value());
+            return static_cast<T&>(state->value());
         }
     }
-
-private:
-    static void notify_task(done_waiter& w) noexcept {
-        auto& self = static_cast<future_awaiter&>(w);
-        self.task_->wake(self.waiting_);
-    }
-
-    future_state<T>* state_;
-    task_core* task_ = nullptr;
-    std::coroutine_handle<> waiting_;
 };
 
 } // namespace detail
