@@ -15,6 +15,11 @@ void task_core::activate(loop_core& loop,
                          bool schedule) {
     loop_ = &loop;
     context_ = context;
+    waiting_ = {};
+    num_cancels_requested_ = 0;
+    must_cancel_ = false;
+    started_ = false;
+    prev_task = nullptr;
     state_.bind_task(loop);
     id_ = loop.next_task_id++;
     if (!name.empty()) {

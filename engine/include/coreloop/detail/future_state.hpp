@@ -71,10 +71,7 @@ public:
     }
     void set_cancel_message(std::string message);
     /// Makes this state a task's on `loop`.
-    void bind_task(loop_core& loop) noexcept {
-        loop_ = &loop;
-        is_task_ = true;
-    }
+    void bind_task(loop_core& loop) noexcept { init_state(&loop, true); }
     cancelled_error make_cancelled_error() const { return cancelled_error(cancel_message()); }
 
     void add_waiter(done_waiter& w) noexcept;
@@ -104,17 +101,32 @@ protected:
     /// Called when the last handle goes away.
     virtual void on_last_release() noexcept = 0;
 
-    loop_core* loop_ = nullptr;
-    std::uint32_t refs_ = 1;
-    future_status status_ = future_status::pending;
-    bool retrieved_ = false;
-    bool is_task_ = false;
+    /// Gives the members without initializer their starting values: a standalone future does
+    /// it at construction, a coroutine when it becomes a task (bind_task). A coroutine that is
+    /// only awaited inline never reads them, and co_await of a coro stays a handful of stores.
+    void init_state(loop_core* loop, bool task) noexcept {
+        loop_ = loop;
+        refs_ = 1;
+        status_ = future_status::pending;
+        retrieved_ = false;
+        is_task_ = task;
+        waiters_head_ = waiters_tail_ = nullptr;
+        callback_ids_ = 0;
+    }
+
+    // Set by init_state (see there).
+    loop_core* loop_;
+    std::uint32_t refs_;
+    future_status status_;
+    bool retrieved_;
+    bool is_task_;
+    done_waiter* waiters_head_;
+    done_waiter* waiters_tail_;
+    std::uint64_t callback_ids_;
+    // Used by every coroutine (the outcome of an inline await) and read by the destructor.
     std::exception_ptr exception_;
     // Allocated only when a message is given: every coroutine frame carries this state.
     std::unique_ptr<std::string> cancel_message_;
-    done_waiter* waiters_head_ = nullptr;
-    done_waiter* waiters_tail_ = nullptr;
-    std::uint64_t callback_ids_ = 0;
 };
 
 /// Storage for the value of a future<T>.
@@ -160,7 +172,7 @@ template <class T>
 class standalone_future_state final : public future_state<T>, public pooled {
 public:
     explicit standalone_future_state(loop_core& loop) noexcept {
-        this->loop_ = &loop;
+        this->init_state(&loop, false);
         ++loop.live_futures;
     }
 

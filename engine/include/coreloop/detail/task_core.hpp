@@ -20,8 +20,8 @@ namespace coreloop::detail {
 /// cancel for the next suspension); false if it cannot (then the cancel is thrown when the task
 /// resumes, asyncio's _must_cancel).
 struct cancel_hook {
-    bool (*fn)(void* ctx) noexcept = nullptr;
-    void* ctx = nullptr;
+    bool (*fn)(void* ctx) noexcept; // cancel_hook{} is "nothing to cancel"
+    void* ctx;
 };
 
 class task_core : public runnable {
@@ -76,7 +76,6 @@ public:
     void set_name(std::string name);
     /// The task's context (made now if it was still empty).
     context_state& context();
-    bool is_task() const noexcept { return loop_ != nullptr; }
 
     /// Called by the promise when the task's coroutine finishes: unlinks it from the loop
     /// and drops the loop's reference (which may destroy the frame).
@@ -84,23 +83,25 @@ public:
     /// Loop close: a pending task is reported and ended as cancelled without running.
     void abandon() noexcept;
 
-    task_core* next_task = nullptr;
-    task_core* prev_task = nullptr;
+    task_core* next_task; // set by activate()
+    task_core* prev_task;
 
 private:
     static void step(runnable& self) noexcept;
     void end_unstarted() noexcept;
 
     future_state_base& state_;
-    loop_core* loop_ = nullptr;
-    std::coroutine_handle<> resume_point_;
-    cancel_hook waiting_{};
+    // Read by the destructor, so set for every coroutine.
     std::unique_ptr<std::string> name_;
     context_state* context_ = nullptr;
-    std::uint64_t id_ = 0;
-    std::uint32_t num_cancels_requested_ = 0;
-    bool must_cancel_ = false;
-    bool started_ = false;
+    // Set by activate(): a coroutine that never becomes a task does not pay for them.
+    loop_core* loop_;
+    std::coroutine_handle<> resume_point_;
+    cancel_hook waiting_;
+    std::uint64_t id_;
+    std::uint32_t num_cancels_requested_;
+    bool must_cancel_;
+    bool started_;
 };
 
 /// The task running on this thread; nullptr outside a task.
