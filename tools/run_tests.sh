@@ -16,7 +16,7 @@ cmake --build --preset "$preset" -j2
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 case "$preset" in
 asan) export ASAN_OPTIONS="detect_leaks=1" ;;
-tsan) export TSAN_OPTIONS="halt_on_error=1" ;;
+tsan) export TSAN_OPTIONS="halt_on_error=1 suppressions=$PWD/tools/tsan.supp" ;;
 esac
 
 # Each test also has its own TIMEOUT (tests/CMakeLists.txt); --timeout covers any without one.

@@ -7,6 +7,7 @@
 
 #include "fd_watchers.hpp"
 #include "reactor.hpp"
+#include <coreloop/executor.hpp>
 #include <coreloop/log.hpp>
 
 namespace coreloop {
@@ -51,6 +52,7 @@ event_loop::event_loop(loop_options options) {
     core_.debug = options.debug || debug_from_environment();
     core_.virtual_clock = options.virtual_time;
     core_.io = detail::make_reactor(options.io_backend).release();
+    inbox_.set_reactor(core_.io);
     core_.now = detail::clock::now();
     watchers_ = std::make_unique<detail::fd_watchers>(core_);
 }
@@ -114,18 +116,31 @@ std::optional<std::chrono::nanoseconds> event_loop::poll_timeout() const noexcep
 void event_loop::run_once() {
     auto timeout = poll_timeout();
     if (core_.virtual_clock && timeout && *timeout > std::chrono::nanoseconds::zero()) {
-        // Virtual time: look for I/O without waiting, then jump to the next timer.
+        // Virtual time: look for I/O without waiting, then jump to the next timer (unless a
+        // callback was posted from another thread meanwhile).
         core_.io->poll(std::chrono::nanoseconds::zero());
-        if (core_.ready.empty()) {
+        if (core_.ready.empty() && !inbox_.has_posted()) {
             core_.now = std::max(core_.now, *core_.timers.next_deadline());
         }
-    } else {
+    } else if (timeout && *timeout == std::chrono::nanoseconds::zero()) {
+        // Busy: no atomic operation besides drain_into()'s relaxed check.
         core_.io->poll(timeout);
+    } else {
+        // About to block: announce it, then look at the inbox once more (the loop's side of
+        // the wake protocol, argued in detail/inbox.hpp).
+        inbox_.set_sleeping();
+        if (inbox_.has_posted()) {
+            timeout = std::chrono::nanoseconds::zero();
+        }
+        core_.io->poll(timeout);
+        inbox_.clear_sleeping();
     }
     core_.update_time();
     while (detail::timer_entry* t = core_.timers.pop_expired(core_.now)) {
         t->fire(*t);
     }
+    // Posted callbacks run in this batch, after what timers and I/O made ready.
+    inbox_.drain_into(core_.ready);
     run_batch();
 }
 
@@ -161,9 +176,43 @@ void event_loop::close() {
     }
     closed_ = true;
     running_scope scope(&core_); // frames destroyed below may close sockets
+    // Executor jobs still running post their completions before the inbox closes, so those
+    // completions are dropped here, on this thread, like every other posted callback.
+    join_executors();
+    drop_posted();
     watchers_->stop_all();
+    drop_ready();
     drop_pending_tasks();
     core_.cancel_all_ops();
+    drop_ready();
+    while (detail::timer_entry* t = core_.timers.pop_expired(detail::clock::time_point::max())) {
+        if (t->discard != nullptr) {
+            t->discard(*t);
+        }
+    }
+    delete core_.io;
+    core_.io = nullptr;
+}
+
+void event_loop::drop_posted() noexcept {
+    detail::inbox_node* n = inbox_.close();
+    while (n != nullptr) {
+        detail::inbox_node* next = n->next_posted;
+        n->discard(*n);
+        n = next;
+    }
+}
+
+void event_loop::post(detail::inbox_node& node) {
+    if (!inbox_.push(node)) {
+        node.discard(node);
+        throw std::runtime_error("Event loop is closed");
+    }
+}
+
+// Unlinks everything on the ready queue without running it. A node may live in a task's frame
+// (the task itself, an awaiter's wake-up node), so this runs before any frame is destroyed.
+void event_loop::drop_ready() noexcept {
     while (detail::runnable* r = core_.ready.take_all()) {
         while (r != nullptr) {
             detail::runnable* next = r->next_ready;
@@ -175,18 +224,14 @@ void event_loop::close() {
             r = next;
         }
     }
-    while (detail::timer_entry* t = core_.timers.pop_expired(detail::clock::time_point::max())) {
-        if (t->discard != nullptr) {
-            t->discard(*t);
-        }
-    }
-    delete core_.io;
-    core_.io = nullptr;
 }
 
 void event_loop::drop_pending_tasks() noexcept {
     while (core_.tasks != nullptr) {
+        // Ending a task wakes its waiters (they join the ready queue) and may free its frame:
+        // unlink what is queued before the next task's frame can go.
         core_.tasks->abandon();
+        drop_ready();
     }
 }
 

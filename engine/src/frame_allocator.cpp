@@ -16,6 +16,7 @@ struct frame_pool_guard {
         frame_pool& pool = tls_frame_pool;
         for (std::size_t c = 0; c < frame_classes; ++c) {
             while (frame_pool::block* b = pool.heads[c]) {
+                CORELOOP_UNPOISON(b, (c + 1) * frame_granule);
                 pool.heads[c] = b->next;
                 ::operator delete(b, rounded(c * frame_granule + 1));
             }

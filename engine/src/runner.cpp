@@ -68,6 +68,15 @@ void runner::close() {
         }
     }
     pending.clear(); // task handles must go before the loop they belong to
+    if (loop_->has_default_executor()) {
+        // asyncio.run does the same: the default executor's threads end before the loop.
+        try {
+            loop_->run_until_complete(loop_->shutdown_default_executor());
+        } catch (...) {
+            loop_->call_exception_handler({"error while shutting down the default executor",
+                                           std::current_exception(), std::nullopt, std::nullopt});
+        }
+    }
     loop_->close();
     loop_.reset();
 }

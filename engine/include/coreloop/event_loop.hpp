@@ -10,10 +10,13 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <thread>
+#include <type_traits>
 #include <utility>
 
 #include <coreloop/backend.hpp>
 #include <coreloop/coro.hpp>
+#include <coreloop/detail/inbox.hpp>
 #include <coreloop/detail/io_awaiter.hpp>
 #include <coreloop/detail/loop_core.hpp>
 #include <coreloop/future.hpp>
@@ -23,9 +26,15 @@
 
 namespace coreloop {
 
+class thread_pool_executor;
+
 namespace detail {
 class fd_watchers;
-}
+
+/// What run_in_executor(executor, fn, args...) completes its future with.
+template <class F, class... Args>
+using executor_result_t = std::invoke_result_t<std::decay_t<F>&, std::decay_t<Args>&...>;
+} // namespace detail
 
 /// How a loop's create_task starts tasks (asyncio's task factory, reduced to what C++ needs).
 struct task_factory {
@@ -92,6 +101,59 @@ public:
         }
         return core_.now;
     }
+
+    /// Schedules fn(args...) on this loop from any thread, the loop's own included, and wakes
+    /// the loop if it is blocked. fn and args are moved into a heap node made on the calling
+    /// thread and destroyed on the loop's; they must not hold loop objects (tasks, futures,
+    /// contexts) made on another thread. Posted callbacks join the ready queue in the order
+    /// their posts took effect (one thread's posts keep their order) when the loop drains its
+    /// inbox, just before each iteration's batch: a callback posted before that drain runs in
+    /// that batch, after the callbacks already ready; a later one in the next iteration's.
+    /// Unlike asyncio, no handle is returned (a handle could only be used on the loop's
+    /// thread); the callback runs in the loop thread's current context.
+    /// Errors: std::runtime_error if the loop is closed (asyncio's RuntimeError); an
+    /// exception fn throws goes to the exception handler.
+    /// Cancellation: callbacks still posted when the loop closes are destroyed, not run.
+    /// Shard: any thread; the loop object must outlive the call.
+    template <class F, class... Args>
+    void call_soon_threadsafe(F&& fn, Args&&... args);
+
+    /// Runs fn(args...) on `executor` (nullptr: the loop's default thread_pool_executor, made
+    /// on first use) and returns a future completed on this loop, through its inbox, with
+    /// fn's result or exception (moved across threads). Defined in <coreloop/executor.hpp>.
+    /// Errors: std::runtime_error if the loop is closed or the executor is shut down (for
+    /// nullptr: if shutdown_default_executor() was called). A job of another executor that
+    /// ends after the loop closed cannot complete its future (its state is left behind).
+    /// Cancellation: cancelling the future (or a task awaiting it) does not stop fn, which
+    /// runs to its end on its thread; its outcome is then dropped (asyncio semantics).
+    /// Shard: on the loop's thread.
+    template <class F, class... Args>
+    future<detail::executor_result_t<F, Args...>>
+    run_in_executor(thread_pool_executor* executor, F&& fn, Args&&... args);
+    /// Replaces the executor run_in_executor(nullptr, ...) and to_thread use. The previous
+    /// default executor, if any, is shut down and joined.
+    /// Shard: on the loop's thread.
+    void set_default_executor(std::unique_ptr<thread_pool_executor> executor);
+    /// Shuts the default executor down and waits, off the loop's thread, until its threads
+    /// have finished their jobs and exited (asyncio's shutdown_default_executor). Later
+    /// run_in_executor(nullptr, ...) calls throw std::runtime_error.
+    /// With a timeout: once it expires a warning is logged and the wait ends; the threads
+    /// are then joined by close() (C++ cannot abandon a running thread).
+    /// Errors: none of its own. Cancellation: cancelling the wait leaves the shutdown going;
+    /// close() joins it. Shard: inside a task on this loop.
+    coro<void> shutdown_default_executor();
+    coro<void> shutdown_default_executor(std::chrono::nanoseconds timeout);
+    /// The executor run_in_executor(nullptr, ...) uses, made now if needed.
+    /// Errors: std::runtime_error after shutdown_default_executor(). Shard: the loop's thread.
+    thread_pool_executor& default_executor();
+    /// Whether a default executor exists and has not been shut down.
+    bool has_default_executor() const noexcept;
+
+    /// Internal: posts a node (see call_soon_threadsafe). Errors: std::runtime_error if
+    /// closed (node is then destroyed). Shard: any thread.
+    void post(detail::inbox_node& node);
+    /// Internal: as post(), but returns false if closed, leaving node to the caller.
+    bool try_post(detail::inbox_node& node) noexcept { return inbox_.push(node); }
 
     /// Wraps c in a task on this loop (see coreloop::create_task).
     template <class T>
@@ -202,9 +264,17 @@ private:
     void run_batch();
     std::optional<std::chrono::nanoseconds> poll_timeout() const noexcept;
     void check_runnable() const;
+    void drop_ready() noexcept;
     void drop_pending_tasks() noexcept;
+    void drop_posted() noexcept;
+    void join_executors() noexcept;
+    coro<void> shutdown_default_executor_for(std::optional<std::chrono::nanoseconds> timeout);
 
     detail::loop_core core_;
+    detail::inbox inbox_;
+    std::unique_ptr<thread_pool_executor> default_executor_;
+    std::thread executor_joiner_; // runs default_executor_->shutdown(true) for shutdown_...()
+    bool executor_shutdown_called_ = false;
     std::unique_ptr<detail::fd_watchers> watchers_;
     exception_handler handler_;
     bool running_ = false;
@@ -240,6 +310,12 @@ handle event_loop::call_soon(F&& fn, Args&&... args) {
     state->add_ref(); // one for the ready queue, one for the returned handle
     core_.schedule(*state);
     return handle(state);
+}
+
+template <class F, class... Args>
+void event_loop::call_soon_threadsafe(F&& fn, Args&&... args) {
+    auto bound = detail::bind_callback(std::forward<F>(fn), std::forward<Args>(args)...);
+    post(*new detail::posted_callback<decltype(bound)>(core_, std::move(bound)));
 }
 
 template <class F, class... Args>

@@ -30,6 +30,10 @@ public:
     /// Sets (or, with a null value, removes) key; only on an unshared map.
     void put(const void* key, value_ptr value);
     context_vars* clone() const;
+    /// Every (variable, value) pair, in the order they were first set.
+    const std::vector<std::pair<const void*, value_ptr>>& entries() const noexcept {
+        return entries_;
+    }
 
 private:
     std::vector<std::pair<const void*, value_ptr>> entries_;

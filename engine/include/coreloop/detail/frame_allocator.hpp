@@ -6,6 +6,24 @@
 #include <cstdint>
 #include <new>
 
+// Under AddressSanitizer a block waiting in the free list is poisoned, so that a use after free
+// of a coroutine frame or pooled object is reported as with malloc'd memory.
+#if defined(__SANITIZE_ADDRESS__)
+#define CORELOOP_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define CORELOOP_ASAN 1
+#endif
+#endif
+#ifdef CORELOOP_ASAN
+#include <sanitizer/asan_interface.h>
+#define CORELOOP_POISON(p, n) ASAN_POISON_MEMORY_REGION(p, n)
+#define CORELOOP_UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION(p, n)
+#else
+#define CORELOOP_POISON(p, n) static_cast<void>(0)
+#define CORELOOP_UNPOISON(p, n) static_cast<void>(0)
+#endif
+
 namespace coreloop::detail {
 
 inline constexpr std::size_t frame_granule = 16;
@@ -45,6 +63,7 @@ inline void* frame_alloc(std::size_t size) {
     std::size_t c = frame_class(size);
     if (c < frame_classes && pool.heads[c] != nullptr) {
         frame_pool::block* b = pool.heads[c];
+        CORELOOP_UNPOISON(b, (c + 1) * frame_granule);
         pool.heads[c] = b->next;
         --pool.counts[c];
         ++pool.live;
@@ -63,6 +82,7 @@ inline void frame_free(void* p, std::size_t size) noexcept {
         pool.heads[c] = b;
         ++pool.counts[c];
         --pool.live;
+        CORELOOP_POISON(b, (c + 1) * frame_granule);
         return;
     }
     frame_free_slow(p, size);
