@@ -113,6 +113,11 @@ void task_core::step(runnable& self) noexcept {
     tls_current_task = outer;
 }
 
+void task_core::resume_now(std::coroutine_handle<> h) noexcept {
+    resume_point_ = h;
+    step(*this);
+}
+
 void task_core::end_unstarted() noexcept {
     state_.set_cancelled(state_.cancel_message());
     detach_from_loop();

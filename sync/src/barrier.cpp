@@ -1,4 +1,5 @@
-// barrier: asyncio's state machine (filling, draining, resetting, broken) over a condition.
+// barrier: asyncio's state machine (filling, draining, resetting, broken) over a condition;
+// wait() runs asyncio's Barrier.wait as the on_held() steps of a cond_wait.
 #include <coreloop/sync/barrier.hpp>
 
 #include <exception>
@@ -13,44 +14,56 @@ barrier::barrier(std::size_t parties)
     }
 }
 
-coro<std::size_t> barrier::wait() {
-    guard<lock> held = co_await cond_.scoped();
-    co_await block();
-    const std::size_t index = count_++;
-    std::exception_ptr error;
-    try {
-        if (index + 1 == parties_) {
-            // The last arrival releases everybody; new arrivals wait until the drain ends.
-            state_ = state::draining;
-            cond_.notify_all();
-        } else {
-            co_await wait_released();
+bool barrier::wait_awaiter::on_held(cond_wait& self) noexcept {
+    return static_cast<wait_awaiter&>(self).step();
+}
+
+bool barrier::wait_awaiter::step() noexcept {
+    barrier& b = *barrier_;
+    if (stage_ == stage::block) {
+        // asyncio's _block: wait while it drains or resets, then refuse a broken barrier.
+        if (cancelled_) {
+            release_lock();
+            return true;
         }
-    } catch (...) {
-        error = std::current_exception();
+        if (b.state_ == state::draining || b.state_ == state::resetting) {
+            wait_notified();
+            return false;
+        }
+        if (b.state_ == state::broken) {
+            error_ = std::make_exception_ptr(broken_barrier_error("Barrier aborted"));
+            release_lock();
+            return true;
+        }
+        index_ = b.count_++;
+        if (index_ + 1 == b.parties_) {
+            // The last arrival releases everybody; new arrivals wait until the drain ends.
+            b.state_ = state::draining;
+            b.cond_.wake_all_held();
+            return leave_barrier();
+        }
+        stage_ = stage::released;
+        wait_notified();
+        return false;
     }
-    --count_;
-    leave();
-    if (error) {
-        std::rethrow_exception(error);
+    // asyncio's _wait: until the barrier leaves filling.
+    if (!cancelled_) {
+        if (b.state_ == state::filling) {
+            wait_notified();
+            return false;
+        }
+        if (b.state_ == state::broken || b.state_ == state::resetting) {
+            error_ = std::make_exception_ptr(broken_barrier_error("Abort or reset of barrier"));
+        }
     }
-    co_return index;
+    return leave_barrier();
 }
 
-coro<void> barrier::block() {
-    // Wait while it drains or resets.
-    co_await cond_.wait_for(
-            [this] { return state_ != state::draining && state_ != state::resetting; });
-    if (state_ == state::broken) {
-        throw broken_barrier_error("Barrier aborted");
-    }
-}
-
-coro<void> barrier::wait_released() {
-    co_await cond_.wait_for([this] { return state_ != state::filling; });
-    if (state_ == state::broken || state_ == state::resetting) {
-        throw broken_barrier_error("Abort or reset of barrier");
-    }
+bool barrier::wait_awaiter::leave_barrier() noexcept {
+    --barrier_->count_;
+    barrier_->leave();
+    release_lock();
+    return true;
 }
 
 void barrier::leave() noexcept {
@@ -63,20 +76,16 @@ void barrier::leave() noexcept {
     }
 }
 
-coro<void> barrier::reset() {
-    guard<lock> held = co_await cond_.scoped();
-    if (count_ > 0) {
+void barrier::update(bool abort) noexcept {
+    if (abort) {
+        state_ = state::broken;
+    } else if (count_ > 0) {
         state_ = state::resetting;
     } else {
         state_ = state::filling;
     }
-    cond_.notify_all();
-}
-
-coro<void> barrier::abort() {
-    guard<lock> held = co_await cond_.scoped();
-    state_ = state::broken;
-    cond_.notify_all();
+    cond_.wake_all_held();
+    cond_.lock_->release(); // held: taken by update_awaiter
 }
 
 } // namespace coreloop::sync

@@ -56,15 +56,22 @@ bool lock::cancel_wait(waiter& w) noexcept {
 }
 
 void lock::finish_wait(waiter& w) {
+    if (!take_turn(w)) {
+        throw w.make_cancelled_error();
+    }
+}
+
+bool lock::take_turn(waiter& w) noexcept {
     waiters_.remove(w);
     if (w.state() == waiter::status::woken && !w.cancel_after_wake) {
         locked_ = true;
-        return;
+        return true;
     }
+    // Cancelled, before or after being handed the turn: pass it on.
     if (!locked_) {
         wake_first();
     }
-    throw w.make_cancelled_error();
+    return false;
 }
 
 void lock::drop_wait(waiter& w) noexcept {

@@ -8,53 +8,61 @@
 
 namespace coreloop::sync::detail {
 
-/// Waits in the getters' or putters' list for wakeup_next() or shut_down().
-class queue_core::slot_awaiter {
-public:
-    slot_awaiter(queue_core& q, waiter_list& list) noexcept
-        : q_(&q)
-        , list_(&list) {}
-    slot_awaiter(const slot_awaiter&) = delete;
-    slot_awaiter& operator=(const slot_awaiter&) = delete;
-    ~slot_awaiter() { list_->remove(waiter_); }
+bool queue_core::slot_wait::suspend(std::coroutine_handle<> h) {
+    if (q_->shutdown_ || has_room()) {
+        return false;
+    }
+    waiter_.arm(h, this);
+    list().push_back(waiter_);
+    return true;
+}
 
-    bool await_ready() const noexcept { return false; }
-    void await_suspend(std::coroutine_handle<> h) {
-        waiter_.arm(h);
-        list_->push_back(waiter_);
+bool queue_core::slot_wait::cancel() noexcept {
+    switch (waiter_.state()) {
+    case waiter::status::waiting:
+        list().remove(waiter_);
+        waiter_.wake_cancelled();
+        return true;
+    case waiter::status::woken:
+        waiter_.cancel_after_wake = true; // finish() hands the wake-up on
+        return true;
+    default:
+        return false;
     }
-    bool await_cancel() noexcept {
-        switch (waiter_.state()) {
-        case waiter::status::waiting:
-            list_->remove(waiter_);
-            waiter_.wake_cancelled();
-            return true;
-        case waiter::status::woken:
-            waiter_.cancel_after_wake = true; // await_resume hands the wake-up on
-            return true;
-        default:
-            return false;
-        }
+}
+
+void queue_core::slot_wait::run(coreloop::detail::runnable& self) noexcept {
+    auto& s = static_cast<slot_wait&>(self);
+    if (s.waiter_.state() == waiter::status::woken && !s.waiter_.cancel_after_wake &&
+        !s.has_room() && !s.q_->shutdown_) {
+        // Woken, but a get_nowait (put_nowait) took the item (room) first: wait again.
+        s.waiter_.rearm();
+        s.list().push_back(s.waiter_);
+        return;
     }
-    void await_resume() {
-        if (waiter_.state() == waiter::status::woken && !waiter_.cancel_after_wake) {
-            return;
-        }
-        if (waiter_.state() == waiter::status::woken) {
-            // Woken for an item (or a slot) this task will not take: wake the next in line.
-            const bool is_getter = list_ == &q_->getters_;
-            if (is_getter ? !q_->empty() : !q_->full()) {
-                q_->wakeup_next(*list_);
-            }
+    s.waiter_.resume(); // may end the task and free this frame: touch nothing after
+}
+
+void queue_core::slot_wait::finish() {
+    switch (waiter_.state()) {
+    case waiter::status::idle:
+        return; // did not suspend
+    case waiter::status::cancelled:
+        throw waiter_.make_cancelled_error();
+    default:
+        break;
+    }
+    if (waiter_.cancel_after_wake) {
+        // Woken for an item (or a slot) this task will not take: wake the next in line.
+        if (has_room()) {
+            q_->wakeup_next(list());
         }
         throw waiter_.make_cancelled_error();
     }
-
-private:
-    queue_core* q_;
-    waiter_list* list_;
-    waiter waiter_;
-};
+    if (!has_room()) {
+        throw queue_shut_down(); // woken by shutdown() with nothing for it
+    }
+}
 
 void queue_core::check_put() const {
     if (shutdown_) {
@@ -119,24 +127,6 @@ void queue_core::wakeup_next(waiter_list& waiters) noexcept {
     // Cancelled waiters leave the list at once, so the head is the next one not cancelled.
     if (waiter* w = waiters.pop_front()) {
         w->wake();
-    }
-}
-
-coro<void> queue_core::wait_not_empty() {
-    while (empty()) {
-        if (shutdown_) {
-            throw queue_shut_down();
-        }
-        co_await slot_awaiter(*this, getters_);
-    }
-}
-
-coro<void> queue_core::wait_not_full() {
-    while (full()) {
-        if (shutdown_) {
-            throw queue_shut_down();
-        }
-        co_await slot_awaiter(*this, putters_);
     }
 }
 

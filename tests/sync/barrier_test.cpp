@@ -7,6 +7,7 @@
 #include <stdexcept>
 #include <vector>
 
+#include <coreloop/detail/frame_allocator.hpp>
 #include <coreloop/event_loop.hpp>
 
 #include "support/loop_test.hpp"
@@ -151,6 +152,37 @@ TEST_P(Barrier, ArrivalsWaitWhileItDrains) {
         std::sort(second.begin(), second.end());
         EXPECT_EQ(first, (std::vector<std::size_t>{0, 1}));
         EXPECT_EQ(second, (std::vector<std::size_t>{0, 1}));
+    }());
+}
+
+TEST_P(Barrier, WaitingAllocatesNoFrame) {
+    // wait() blocking on the condition, then woken by abort(): the waiting state lives in the
+    // waiting frames.
+    run([]() -> coro<void> {
+        sync::barrier b(3);
+        std::vector<std::size_t> indices;
+        int broken_count = 0;
+        // Two task frames, and nothing more while they wait.
+        const auto before = detail::live_frames() + 2;
+        task<> x = create_task(wait_and_record(b, indices));
+        task<> y = create_task(wait_expect_broken(b, broken_count));
+        co_await spin();
+        EXPECT_EQ(detail::live_frames(), before);
+        co_await spin(2);
+        EXPECT_EQ(detail::live_frames(), before);
+        EXPECT_EQ(b.n_waiting(), 2u);
+        co_await b.abort();
+        EXPECT_EQ(detail::live_frames(), before);
+        co_await y;
+        EXPECT_EQ(broken_count, 1);
+        try {
+            co_await x;
+            ADD_FAILURE() << "the aborted wait returned";
+        } catch (const sync::broken_barrier_error&) {
+        }
+        co_await b.reset();
+        EXPECT_FALSE(b.broken());
+        EXPECT_TRUE(indices.empty());
     }());
 }
 

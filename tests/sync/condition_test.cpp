@@ -6,6 +6,8 @@
 #include <stdexcept>
 #include <vector>
 
+#include <coreloop/context.hpp>
+#include <coreloop/detail/frame_allocator.hpp>
 #include <coreloop/event_loop.hpp>
 
 #include "support/loop_test.hpp"
@@ -205,6 +207,81 @@ TEST_P(Condition, CancelWhileWaitingDoesNotStealANotification) {
         c.release();
         co_await b;
         EXPECT_EQ(log, (std::vector<int>{2}));
+    }());
+}
+
+TEST_P(Condition, WaitingAllocatesNoFrame) {
+    // Every stage of wait() and wait_for() (notified, re-acquiring a held lock, a predicate
+    // still false, cancelled while re-acquiring) keeps its state in the waiting frame.
+    run([]() -> coro<void> {
+        sync::condition c;
+        std::vector<int> log;
+        int value = 0;
+        int checks = 0;
+        // Three task frames, and nothing more while they wait.
+        const auto before = detail::live_frames() + 3;
+        task<> a = create_task(wait_and_log(c, log, 1));
+        task<bool> b = create_task(wait_for_value(c, value, 2, checks));
+        task<> d = create_task(wait_and_log(c, log, 3));
+        co_await spin(); // all three wait now
+        EXPECT_EQ(detail::live_frames(), before);
+        co_await spin(2);
+        EXPECT_EQ(detail::live_frames(), before);
+        co_await c.acquire();
+        value = 1;
+        c.notify_all(); // all woken while the lock is held: they queue for it
+        co_await spin(2);
+        EXPECT_EQ(detail::live_frames(), before);
+        EXPECT_TRUE(log.empty());
+        d.cancel(); // cancelled while queued for the lock: it still re-takes it first
+        c.release();
+        co_await spin(4); // a logs; b's predicate is still false: it waits anew
+        EXPECT_EQ(detail::live_frames(), before);
+        EXPECT_EQ(log, (std::vector<int>{1}));
+        EXPECT_FALSE(b.done());
+        EXPECT_TRUE(co_await ends_cancelled(d));
+        co_await c.acquire();
+        value = 2;
+        c.notify(1);
+        c.release();
+        EXPECT_TRUE(co_await b);
+        co_await a;
+    }());
+}
+
+// Sets a context variable, then waits for `ready`, recording what the predicate sees.
+coro<void> wait_for_in_context(
+        sync::condition& c, context_var<int>& var, bool& ready, bool& saw_task, int& seen) {
+    var.set(7);
+    auto held = co_await c.scoped();
+    const any_task self = current_task();
+    co_await c.wait_for([&] {
+        saw_task = current_task() == self;
+        seen = var.get();
+        return ready;
+    });
+}
+
+TEST_P(Condition, WaitForRechecksInTheTaskAndItsContext) {
+    // After a wake-up the predicate is re-checked as asyncio does, inside the waiting task:
+    // current_task() and context variables are the task's own.
+    run([]() -> coro<void> {
+        sync::condition c;
+        context_var<int> var("var", 0);
+        bool ready = false;
+        bool saw_task = false;
+        int seen = -1;
+        task<> waiter = create_task(wait_for_in_context(c, var, ready, saw_task, seen));
+        co_await spin();
+        EXPECT_EQ(seen, 7);
+        co_await c.acquire();
+        ready = true;
+        c.notify();
+        c.release();
+        co_await waiter;
+        EXPECT_TRUE(saw_task);
+        EXPECT_EQ(seen, 7);
+        EXPECT_EQ(var.get(), 0);
     }());
 }
 

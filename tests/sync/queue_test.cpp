@@ -9,6 +9,7 @@
 #include <stdexcept>
 #include <vector>
 
+#include <coreloop/detail/frame_allocator.hpp>
 #include <coreloop/event_loop.hpp>
 
 #include "support/loop_test.hpp"
@@ -349,6 +350,38 @@ TEST_P(Queue, StressNoItemLostOrDuplicatedUnderCancellation) {
                 EXPECT_GT(s.sent.size(), 100u);
             }(),
             std::chrono::seconds(2));
+}
+
+TEST_P(Queue, WaitingAllocatesNoFrame) {
+    // A getter woken for an item that a get_nowait takes first waits again, a putter waits for
+    // room: neither allocates (asyncio's repeated waits live in the awaiter).
+    run([]() -> coro<void> {
+        sync::queue<int> q(1);
+        std::vector<int> log;
+        // One task frame, and nothing more while it waits.
+        const auto before = detail::live_frames() + 1;
+        task<> a = create_task(get_and_log(q, log));
+        co_await spin();
+        EXPECT_EQ(detail::live_frames(), before);
+        q.put_nowait(1);              // wakes a...
+        EXPECT_EQ(q.get_nowait(), 1); // ...but the item is gone before a runs
+        co_await spin(2);
+        EXPECT_EQ(detail::live_frames(), before);
+        EXPECT_TRUE(log.empty());
+        q.put_nowait(2);
+        co_await spin(); // a got 2
+        EXPECT_EQ(log, (std::vector<int>{2}));
+        q.put_nowait(3);
+        task<> p = create_task(put_value(q, 4));
+        co_await spin(); // the queue is full: p waits
+        EXPECT_EQ(detail::live_frames(), before + 1);
+        co_await spin(2);
+        EXPECT_EQ(detail::live_frames(), before + 1);
+        EXPECT_EQ(q.get_nowait(), 3);
+        co_await p;
+        EXPECT_EQ(q.get_nowait(), 4);
+        co_await a;
+    }());
 }
 
 CORELOOP_ALL_BACKENDS(Queue);

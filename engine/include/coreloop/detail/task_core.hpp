@@ -48,6 +48,10 @@ public:
     /// Runs the task's first step now, inside the creator (an eager task): a task that ends
     /// before its first real suspension never touches the ready queue.
     void run_eagerly() noexcept { step(*this); }
+    /// Resumes `h` (a frame of this task, suspended and not on the ready queue) now, as the
+    /// task's step would: for a waiter node that re-checks its primitive in the loop
+    /// iteration where the task would have run, and resumes the task only once it can finish.
+    void resume_now(std::coroutine_handle<> h) noexcept;
 
     /// Makes the task ready to resume `h` (a frame of this task) on the next iteration.
     void wake(std::coroutine_handle<> h) noexcept {

@@ -6,7 +6,6 @@
 #include <cstddef>
 #include <utility>
 
-#include <coreloop/coro.hpp>
 #include <coreloop/sync/detail/queue_core.hpp>
 #include <coreloop/sync/event.hpp>
 #include <coreloop/sync/exceptions.hpp>
@@ -100,22 +99,28 @@ class [[nodiscard]] basic_queue<T, Store>::put_awaiter {
 public:
     put_awaiter(basic_queue& q, T item)
         : q_(&q)
-        , item_(std::move(item)) {}
+        , item_(std::move(item))
+        , slot_(q.core_, false) {}
+    // Moved only before it is awaited (into the suspension wrapper).
+    put_awaiter(put_awaiter&& other)
+        : q_(other.q_)
+        , item_(std::move(other.item_))
+        , slot_(other.q_->core_, false) {}
+    put_awaiter& operator=(put_awaiter&&) = delete;
+    ~put_awaiter() = default;
 
     bool await_ready() const noexcept { return !q_->full(); }
-    std::coroutine_handle<> await_suspend(std::coroutine_handle<> h) {
-        slow_ = q_->core_.wait_not_full();
-        return detail::start_inline(slow_, h);
-    }
+    bool await_suspend(std::coroutine_handle<> h) { return slot_.suspend(h); }
+    bool await_cancel() noexcept { return slot_.cancel(); }
     void await_resume() {
-        detail::finish_inline(slow_);
+        slot_.finish();
         q_->put_nowait(std::move(item_));
     }
 
 private:
     basic_queue* q_;
     T item_;
-    coro<void> slow_;
+    detail::queue_core::slot_wait slot_;
 };
 
 /// What basic_queue::get() returns; co_await it once.
@@ -123,21 +128,26 @@ template <class T, class Store>
 class [[nodiscard]] basic_queue<T, Store>::get_awaiter {
 public:
     explicit get_awaiter(basic_queue& q) noexcept
-        : q_(&q) {}
+        : q_(&q)
+        , slot_(q.core_, true) {}
+    // Moved only before it is awaited (into the suspension wrapper).
+    get_awaiter(get_awaiter&& other) noexcept
+        : q_(other.q_)
+        , slot_(other.q_->core_, true) {}
+    get_awaiter& operator=(get_awaiter&&) = delete;
+    ~get_awaiter() = default;
 
     bool await_ready() const noexcept { return !q_->empty(); }
-    std::coroutine_handle<> await_suspend(std::coroutine_handle<> h) {
-        slow_ = q_->core_.wait_not_empty();
-        return detail::start_inline(slow_, h);
-    }
+    bool await_suspend(std::coroutine_handle<> h) { return slot_.suspend(h); }
+    bool await_cancel() noexcept { return slot_.cancel(); }
     T await_resume() {
-        detail::finish_inline(slow_);
+        slot_.finish();
         return q_->get_nowait();
     }
 
 private:
     basic_queue* q_;
-    coro<void> slow_;
+    detail::queue_core::slot_wait slot_;
 };
 
 } // namespace coreloop::sync

@@ -9,6 +9,10 @@
 
 namespace coreloop::sync {
 
+namespace detail {
+class cond_wait;
+} // namespace detail
+
 /// A mutual-exclusion lock for tasks of one shard (asyncio.Lock). Not owned by a task: any
 /// task may release it. Waiters are served first come, first served; a new acquire() queues
 /// behind every waiter that is not cancelled, even while the lock is free (no barging).
@@ -48,11 +52,13 @@ public:
 private:
     friend class guard<lock>;
     friend class condition;
+    friend class detail::cond_wait;
 
     void release_held() noexcept;
     void wake_first() noexcept;
     bool try_acquire_now() noexcept;
     void finish_wait(detail::waiter& w);
+    bool take_turn(detail::waiter& w) noexcept;
     bool cancel_wait(detail::waiter& w) noexcept;
     void drop_wait(detail::waiter& w) noexcept;
 

@@ -5,7 +5,7 @@
 #include <coroutine>
 #include <cstddef>
 
-#include <coreloop/coro.hpp>
+#include <coreloop/detail/ready_queue.hpp>
 #include <coreloop/sync/detail/waiter.hpp>
 #include <coreloop/sync/event.hpp>
 
@@ -43,15 +43,10 @@ public:
     /// unfinished; wakes every getter and putter so they re-check and throw.
     void shut_down(bool immediate) noexcept;
 
-    /// The waiting half of get(): returns once the queue has an item (the caller takes it in
-    /// the same step); throws queue_shut_down if it is empty and shut down.
-    coro<void> wait_not_empty();
-    /// The waiting half of put(): returns once the queue has room.
-    coro<void> wait_not_full();
+    /// The waiting half of get() and put(), kept in their awaiters (defined below).
+    class slot_wait;
 
 private:
-    class slot_awaiter;
-
     void wakeup_next(waiter_list& waiters) noexcept;
 
     waiter_list getters_;
@@ -63,17 +58,37 @@ private:
     bool shutdown_ = false;
 };
 
-/// Starts `slow` as the continuation of `caller` (what `co_await slow` does), from inside
-/// another awaiter's await_suspend, so a fast path can skip the coroutine frame entirely.
-inline std::coroutine_handle<> start_inline(coro<void>& slow, std::coroutine_handle<> caller) {
-    return std::move(slow).operator co_await().await_suspend(caller);
-}
+/// The waiting half of get() (for an item) or put() (for room), in the awaiter: its waiter
+/// node wakes its own runnable, which resumes the task only if what it waits for is there (or
+/// the queue is shut down); if a barging get_nowait/put_nowait took it, it queues again at the
+/// back, as asyncio's loop appends a new future, without resuming the task.
+class queue_core::slot_wait : private coreloop::detail::runnable {
+public:
+    slot_wait(queue_core& q, bool getter) noexcept
+        : runnable(&slot_wait::run)
+        , q_(&q)
+        , getter_(getter) {}
+    slot_wait(const slot_wait&) = delete;
+    slot_wait& operator=(const slot_wait&) = delete;
+    ~slot_wait() { list().remove(waiter_); }
 
-/// The outcome of a coroutine started with start_inline (rethrows its exception).
-inline void finish_inline(coro<void>& slow) {
-    if (slow) {
-        std::move(slow).operator co_await().await_resume();
-    }
-}
+    /// Queues the task; false (no suspension) if the queue is shut down or has what it
+    /// waits for already. Errors: std::runtime_error outside a task.
+    bool suspend(std::coroutine_handle<> h);
+    /// await_cancel: see waiter::status; true while suspended.
+    bool cancel() noexcept;
+    /// After suspend(): throws cancelled_error (handing a wake-up it will not use on) or
+    /// queue_shut_down; otherwise the item (or room) is there for the caller to take now.
+    void finish();
+
+private:
+    static void run(coreloop::detail::runnable& self) noexcept;
+    bool has_room() const noexcept { return getter_ ? !q_->empty() : !q_->full(); }
+    waiter_list& list() const noexcept { return getter_ ? q_->getters_ : q_->putters_; }
+
+    queue_core* q_;
+    waiter waiter_;
+    bool getter_;
+};
 
 } // namespace coreloop::sync::detail

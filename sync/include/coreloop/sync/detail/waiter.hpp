@@ -25,31 +25,56 @@ public:
     waiter(const waiter&) = delete;
     waiter& operator=(const waiter&) = delete;
 
-    /// Records the task and the frame to resume. Errors: std::runtime_error outside a task.
-    void arm(std::coroutine_handle<> h) {
+    /// Records the task and the frame to resume, and marks the waiter waiting. With `via`,
+    /// wake-ups schedule that node instead of the task: it re-checks the primitive when the
+    /// loop runs it and resumes the task itself (resume()) or waits again (rearm()).
+    /// Errors: std::runtime_error outside a task.
+    void arm(std::coroutine_handle<> h, coreloop::detail::runnable* via = nullptr) {
+        bind(h, via);
+        status_ = status::waiting;
+    }
+
+    /// arm() without marking the waiter waiting (a node queued later, by rearm()).
+    void bind(std::coroutine_handle<> h, coreloop::detail::runnable* via = nullptr) {
         task_ = coreloop::detail::current_task_core();
         if (task_ == nullptr) {
             throw std::runtime_error("coreloop::sync primitives can only be awaited in a task");
         }
         handle_ = h;
+        via_ = via;
+    }
+
+    /// Marks a bound waiter waiting again (it is about to be queued anew).
+    void rearm() noexcept {
         status_ = status::waiting;
+        cancel_after_wake = false;
+    }
+
+    /// Marks a bound waiter as queued nowhere.
+    void disarm() noexcept {
+        status_ = status::idle;
+        cancel_after_wake = false;
     }
 
     /// Makes the task ready to resume (through the ready queue, never inline).
     void wake() noexcept {
         status_ = status::woken;
-        task_->wake(handle_);
+        schedule();
     }
 
     /// Makes the task ready to resume with cancelled_error.
     void wake_cancelled() noexcept {
         status_ = status::cancelled;
-        task_->wake(handle_);
+        schedule();
     }
+
+    /// Resumes the task now (from the `via` node's run, in the task's place in the loop).
+    void resume() noexcept { task_->resume_now(handle_); }
 
     /// The cancelled_error carrying the message given to task::cancel.
     cancelled_error make_cancelled_error() const { return task_->state().make_cancelled_error(); }
 
+    coreloop::detail::task_core* task() const noexcept { return task_; }
     status state() const noexcept { return status_; }
     bool linked() const noexcept { return linked_; }
 
@@ -59,7 +84,16 @@ public:
 private:
     friend class waiter_list;
 
+    void schedule() noexcept {
+        if (via_ == nullptr) {
+            task_->wake(handle_);
+        } else if (!via_->queued) {
+            task_->loop()->schedule(*via_);
+        }
+    }
+
     coreloop::detail::task_core* task_ = nullptr;
+    coreloop::detail::runnable* via_ = nullptr;
     std::coroutine_handle<> handle_;
     waiter* prev_ = nullptr;
     waiter* next_ = nullptr;
