@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-suites='CallSoonThreadsafe|ConcurrentFuture|RunCoroutineThreadsafe|ThreadPoolExecutor|RunInExecutor|RunnerExecutor'
+suites='CallSoonThreadsafe|ConcurrentFuture|RunCoroutineThreadsafe|ThreadPoolExecutor|RunInExecutor|RunnerExecutor|SpscRing|SpscSender'
 core='EventLoop|Task|Future|Runner|Reactor|Context|Sleep'
 regex="${1:-$suites|$core}"
 
