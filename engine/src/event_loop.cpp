@@ -7,6 +7,7 @@
 
 #include "fd_watchers.hpp"
 #include "reactor.hpp"
+#include "shard/shard_links.hpp"
 #include <coreloop/executor.hpp>
 #include <coreloop/log.hpp>
 
@@ -30,6 +31,9 @@ std::string describe(const std::exception_ptr& e) {
         return "unknown exception";
     }
 }
+
+// How soon a loop whose messages wait for room in a full ring tries again.
+constexpr std::chrono::nanoseconds backlog_retry = std::chrono::microseconds(50);
 
 // Makes `loop` the thread's running loop for a scope.
 class running_scope {
@@ -114,7 +118,16 @@ std::optional<std::chrono::nanoseconds> event_loop::poll_timeout() const noexcep
 }
 
 void event_loop::run_once() {
+    detail::shard_links* links = core_.links;
+    if (links != nullptr) {
+        // Publishes what the last batch sent to other shards, one batch per target.
+        links->flush();
+    }
     auto timeout = poll_timeout();
+    if (links != nullptr && links->has_backlog()) {
+        // A full ring: its receiver does not say when it has room, so come back soon.
+        timeout = std::min(timeout.value_or(backlog_retry), backlog_retry);
+    }
     if (core_.virtual_clock && timeout && *timeout > std::chrono::nanoseconds::zero()) {
         // Virtual time: look for I/O without waiting, then jump to the next timer (unless a
         // callback was posted from another thread meanwhile).
@@ -129,7 +142,7 @@ void event_loop::run_once() {
         // About to block: announce it, then look at the inbox once more (the loop's side of
         // the wake protocol, argued in detail/inbox.hpp).
         inbox_.set_sleeping();
-        if (inbox_.has_posted()) {
+        if (inbox_.has_posted() || (links != nullptr && links->has_incoming())) {
             timeout = std::chrono::nanoseconds::zero();
         }
         core_.io->poll(timeout);
@@ -141,6 +154,9 @@ void event_loop::run_once() {
     }
     // Posted callbacks run in this batch, after what timers and I/O made ready.
     inbox_.drain_into(core_.ready);
+    if (links != nullptr) {
+        links->drain_into(core_.ready);
+    }
     run_batch();
 }
 

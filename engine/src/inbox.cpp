@@ -35,6 +35,13 @@ bool inbox::push(inbox_node& node) noexcept {
     return pushed;
 }
 
+void inbox::wake_if_sleeping() noexcept {
+    if (sleeping_.load(std::memory_order_seq_cst) &&
+        sleeping_.exchange(false, std::memory_order_seq_cst)) {
+        io_->wake();
+    }
+}
+
 inbox_node* inbox::reverse(inbox_node* list) noexcept {
     inbox_node* oldest_first = nullptr;
     while (list != nullptr) {

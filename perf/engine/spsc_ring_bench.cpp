@@ -19,7 +19,8 @@ namespace {
 
 using coreloop::detail::spsc_ring;
 using item = std::uintptr_t;
-using ring_type = spsc_ring<item, 1024>;
+using ring_type = spsc_ring<item>;
+constexpr std::size_t ring_capacity = 1024;
 
 // A CPU other than the one the benchmark thread is pinned to (bench_main pins it), or -1.
 int other_cpu() {
@@ -61,8 +62,8 @@ void echo(ring_type& in, ring_type& out, int cpu) {
 
 // One round trip: push to the echo thread, spin until it comes back.
 void BM_spsc_ring_ping_pong(benchmark::State& state) {
-    ring_type ping;
-    ring_type pong;
+    ring_type ping(ring_capacity);
+    ring_type pong(ring_capacity);
     const int cpu = other_cpu();
     std::thread peer([&ping, &pong, cpu] { echo(ping, pong, cpu); });
     item next = 1;
@@ -88,7 +89,7 @@ BENCHMARK(BM_spsc_ring_ping_pong)->UseRealTime();
 void BM_spsc_ring_batched_throughput(benchmark::State& state) {
     const auto batch = static_cast<std::size_t>(state.range(0));
     constexpr std::size_t n = 1 << 20;
-    ring_type ring;
+    ring_type ring(ring_capacity);
     const int cpu = other_cpu();
     std::array<item, 256> buf{};
     for (auto _ : state) {

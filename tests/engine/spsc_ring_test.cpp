@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <span>
+#include <stdexcept>
 #include <thread>
 #include <vector>
 
@@ -27,7 +28,7 @@ using clock_type = std::chrono::steady_clock;
 constexpr auto stress_deadline = std::chrono::seconds(20);
 
 TEST(SpscRing, StartsEmpty) {
-    spsc_ring<item, 4> ring;
+    spsc_ring<item> ring(4);
     item out = 99;
     EXPECT_TRUE(ring.empty());
     EXPECT_EQ(ring.size_approx(), 0U);
@@ -38,7 +39,7 @@ TEST(SpscRing, StartsEmpty) {
 }
 
 TEST(SpscRing, FillsToCapacityThenRefuses) {
-    spsc_ring<item, 4> ring;
+    spsc_ring<item> ring(4);
     for (item i = 0; i < 4; ++i) {
         EXPECT_TRUE(ring.try_push(i));
     }
@@ -58,7 +59,7 @@ TEST(SpscRing, FillsToCapacityThenRefuses) {
 }
 
 TEST(SpscRing, CapacityTwoWrapsManyTimesInOrder) {
-    spsc_ring<item, 2> ring;
+    spsc_ring<item> ring(2);
     item next_in = 0;
     item next_out = 0;
     for (int round = 0; round < 1000; ++round) {
@@ -81,7 +82,7 @@ TEST(SpscRing, CapacityTwoWrapsManyTimesInOrder) {
 }
 
 TEST(SpscRing, BatchPushReturnsPartialCountWhenNearlyFull) {
-    spsc_ring<item, 8> ring;
+    spsc_ring<item> ring(8);
     const std::array<item, 5> first{0, 1, 2, 3, 4};
     EXPECT_EQ(ring.try_push_batch(first), 5U);
     const std::array<item, 5> second{5, 6, 7, 8, 9};
@@ -106,7 +107,7 @@ TEST(SpscRing, BatchPushReturnsPartialCountWhenNearlyFull) {
 }
 
 TEST(SpscRing, PopBatchTakesOnlyWhatIsThere) {
-    spsc_ring<item, 4> ring;
+    spsc_ring<item> ring(4);
     ASSERT_TRUE(ring.try_push(7));
     std::array<item, 4> out{1, 1, 1, 1};
     ASSERT_EQ(ring.pop_batch(out), 1U);
@@ -121,7 +122,7 @@ TEST(SpscRing, PopBatchTakesOnlyWhatIsThere) {
 }
 
 TEST(SpscRing, MixedSingleAndBatchOperationsKeepFifoAcrossWraparound) {
-    spsc_ring<item, 8> ring;
+    spsc_ring<item> ring(8);
     item next_in = 0;
     item next_out = 0;
     std::vector<item> batch;
@@ -150,7 +151,7 @@ TEST(SpscRing, MixedSingleAndBatchOperationsKeepFifoAcrossWraparound) {
 TEST(SpscRing, CarriesPointers) {
     int a = 1;
     int b = 2;
-    spsc_ring<int*, 2> ring;
+    spsc_ring<int*> ring(2);
     ASSERT_TRUE(ring.try_push(&a));
     ASSERT_TRUE(ring.try_push(&b));
     int* out = nullptr;
@@ -160,9 +161,15 @@ TEST(SpscRing, CarriesPointers) {
     EXPECT_EQ(out, &b);
 }
 
+TEST(SpscRing, RefusesACapacityThatIsNotAPowerOfTwo) {
+    EXPECT_THROW(spsc_ring<item>(0), std::invalid_argument);
+    EXPECT_THROW(spsc_ring<item>(3), std::invalid_argument);
+    EXPECT_EQ(spsc_ring<item>(1).capacity(), 1U);
+}
+
 TEST(SpscRing, HeadAndTailDoNotShareACacheLine) {
-    EXPECT_GE(alignof(spsc_ring<item, 2>), coreloop::detail::cache_line);
-    EXPECT_GE(sizeof(spsc_ring<item, 2>), 4 * coreloop::detail::cache_line);
+    EXPECT_GE(alignof(spsc_ring<item>), coreloop::detail::cache_line);
+    EXPECT_GE(sizeof(spsc_ring<item>), 4 * coreloop::detail::cache_line);
 }
 
 // A spin-wait hint to the CPU.
@@ -182,7 +189,7 @@ enum class mode { single, batched };
 // at the deadline. Returns how many items arrived in order (n on success).
 template <std::size_t Capacity>
 item run_ring_stress(item n, mode how) {
-    spsc_ring<item, Capacity> ring;
+    spsc_ring<item> ring(Capacity);
     coreloop::detail::atomic<bool> give_up{false};
     const auto deadline = clock_type::now() + stress_deadline;
     // On a failed attempt both sides spin briefly, yield every 64 failures (so that the other
@@ -291,8 +298,8 @@ TEST(SpscRingStress, Capacity1024BatchedOps) {
 }
 
 TEST(SpscSender, SendGoesStraightToTheRingWhileItHasRoom) {
-    spsc_ring<item, 4> ring;
-    spsc_sender<item, 4> sender(ring);
+    spsc_ring<item> ring(4);
+    spsc_sender<item> sender(ring);
     sender.send(1);
     sender.send(2);
     EXPECT_EQ(sender.pending(), 0U);
@@ -301,9 +308,24 @@ TEST(SpscSender, SendGoesStraightToTheRingWhileItHasRoom) {
     EXPECT_EQ(&sender.ring(), &ring);
 }
 
+TEST(SpscSender, EnqueueWaitsForFlushAndPublishesTheBatch) {
+    spsc_ring<item> ring(4);
+    spsc_sender<item> sender(ring);
+    sender.enqueue(1);
+    sender.enqueue(2);
+    EXPECT_TRUE(ring.empty());
+    EXPECT_EQ(sender.pending(), 2U);
+    EXPECT_EQ(sender.flush(), 2U);
+    item out = 0;
+    ASSERT_TRUE(ring.try_pop(out));
+    EXPECT_EQ(out, 1U);
+    ASSERT_TRUE(ring.try_pop(out));
+    EXPECT_EQ(out, 2U);
+}
+
 TEST(SpscSender, KeepsFifoAcrossTheRingOverflowBoundary) {
-    spsc_ring<item, 4> ring;
-    spsc_sender<item, 4> sender(ring);
+    spsc_ring<item> ring(4);
+    spsc_sender<item> sender(ring);
     for (item i = 0; i < 10; ++i) {
         sender.send(i);
     }
@@ -340,8 +362,8 @@ TEST(SpscSender, SlowConsumerMakesTheOverflowGrowAndDrainInOrder) {
     constexpr std::size_t capacity = 16;
     constexpr item n = 200'000;
     constexpr item burst = 256; // one "loop iteration" of sends, far more than the ring holds
-    spsc_ring<item, capacity> ring;
-    spsc_sender<item, capacity> sender(ring);
+    spsc_ring<item> ring(capacity);
+    spsc_sender<item> sender(ring);
     coreloop::detail::atomic<bool> give_up{false};
     const auto deadline = clock_type::now() + stress_deadline;
 

@@ -258,6 +258,8 @@ public:
 
     /// Internals shared with the engine's detail code.
     detail::loop_core& core() noexcept { return core_; }
+    /// Internal: the thread-safe inbox (the engine wakes sleeping shards through it).
+    detail::inbox& inbox() noexcept { return inbox_; }
 
 private:
     void run_once();

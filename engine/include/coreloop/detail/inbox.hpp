@@ -84,6 +84,11 @@ public:
     /// Loop thread: moves every posted node, oldest first, to the back of `ready`.
     void drain_into(ready_queue& ready) noexcept;
 
+    /// Another shard, after publishing into this loop's rings and a seq_cst fence: wakes the
+    /// loop if it announced sleep. The exchange makes one waker per sleep pay the syscall;
+    /// the loop, once woken, looks at every input anyway.
+    void wake_if_sleeping() noexcept;
+
     /// Loop thread, around a blocking poll (see the class comment).
     void set_sleeping() noexcept { sleeping_.store(true, std::memory_order_seq_cst); }
     void clear_sleeping() noexcept {

@@ -17,6 +17,7 @@ struct exception_context;
 namespace coreloop::detail {
 
 class reactor;
+class shard_links;
 class task_core;
 class io_awaiter_base;
 
@@ -36,6 +37,8 @@ struct loop_core {
     std::int64_t live_futures = 0;
 
     io_awaiter_base* ops_in_flight = nullptr;
+    /// The cross-shard rings, on a loop that is an engine's shard (owned by the engine).
+    shard_links* links = nullptr;
 
     void schedule(runnable& r) noexcept { ready.push(r); }
 

@@ -21,10 +21,10 @@ namespace coreloop::detail {
 /// Errors: `send` throws std::bad_alloc if the overflow cannot grow; nothing else throws.
 /// Cancellation: not applicable (nothing here suspends).
 /// Shard: the ring's producer thread only.
-template <class T, std::size_t Capacity>
+template <class T>
 class spsc_sender {
 public:
-    using ring_type = spsc_ring<T, Capacity>;
+    using ring_type = spsc_ring<T>;
 
     /// A sender into `ring`, which must outlive it.
     explicit spsc_sender(ring_type& ring) noexcept
@@ -39,6 +39,11 @@ public:
         }
         overflow_.push_back(item);
     }
+
+    /// Queues `item` for the next flush() without touching the ring: a producer that sends
+    /// many items per loop iteration publishes them together, with one store of the tail.
+    /// Errors: std::bad_alloc (then `item` was not queued).
+    void enqueue(T item) { overflow_.push_back(item); }
 
     /// Moves as much of the overflow into the ring as fits, oldest first, published with one
     /// store of the ring's tail. Returns how many items moved. Called once per loop iteration.

@@ -4,16 +4,17 @@
 #pragma once
 
 #include <algorithm>
-#include <array>
 #include <cstddef>
+#include <memory>
 #include <span>
+#include <stdexcept>
 #include <type_traits>
 
 #include <coreloop/detail/atomic.hpp>
 
 namespace coreloop::detail {
 
-/// A bounded single-producer single-consumer ring of `Capacity` trivially copyable items
+/// A bounded single-producer single-consumer ring of `capacity()` trivially copyable items
 /// (pointers, in the engine). `try_push*` may be called by one thread (the producer) and
 /// `try_pop`, `pop_batch` and `empty` by one other thread (the consumer); `size_approx` and
 /// `capacity` by either.
@@ -25,33 +26,36 @@ namespace coreloop::detail {
 /// when it looks empty, so a ring that is neither full nor empty costs each side no shared
 /// read at all.
 ///
-/// Errors: none; every operation is noexcept and wait-free.
+/// The capacity is chosen at construction (a power of two): the engine sizes its rings from
+/// engine_options, and tests force overflow with a capacity of 1 or 2.
+///
+/// Errors: the constructor throws std::invalid_argument for a capacity that is not a power of
+/// two; every other operation is noexcept and wait-free.
 /// Cancellation: not applicable (nothing here suspends).
 /// Shard: producer calls on the sending thread, consumer calls on the receiving thread.
-template <class T, std::size_t Capacity>
+template <class T>
 class spsc_ring {
-    static_assert(Capacity > 0 && (Capacity & (Capacity - 1)) == 0,
-                  "spsc_ring capacity must be a power of two");
     static_assert(std::is_trivially_copyable_v<T> && std::is_default_constructible_v<T>,
                   "spsc_ring carries trivially copyable items (pointers)");
 
 public:
-    spsc_ring() = default;
+    explicit spsc_ring(std::size_t capacity)
+        : fixed_{checked(capacity) - 1, std::make_unique<T[]>(capacity)} {}
     spsc_ring(const spsc_ring&) = delete;
     spsc_ring& operator=(const spsc_ring&) = delete;
 
     /// The number of slots.
-    static constexpr std::size_t capacity() noexcept { return Capacity; }
+    [[nodiscard]] std::size_t capacity() const noexcept { return fixed_.value.mask + 1; }
 
     /// Appends `item` and publishes it; false (and nothing changes) when the ring is full.
     /// Shard: producer only.
     [[nodiscard]] bool try_push(T item) noexcept {
         // Relaxed: only this thread stores tail_, so it reads its own last store.
         const std::size_t tail = tail_.value.load(std::memory_order_relaxed);
-        if (tail - producer_.value.cached_head == Capacity && refresh_head() == 0) {
+        if (tail - producer_.value.cached_head == capacity() && refresh_head() == 0) {
             return false;
         }
-        slots_[tail & mask] = item;
+        slot(tail) = item;
         // Release: pairs with the consumer's acquire load of tail_ in refresh_tail(), so the
         // slot written above is visible before the consumer can see the new tail.
         tail_.value.store(tail + 1, std::memory_order_release);
@@ -64,7 +68,7 @@ public:
     [[nodiscard]] std::size_t try_push_batch(std::span<const T> items) noexcept {
         // Relaxed: only this thread stores tail_.
         const std::size_t tail = tail_.value.load(std::memory_order_relaxed);
-        std::size_t room = Capacity - (tail - producer_.value.cached_head);
+        std::size_t room = capacity() - (tail - producer_.value.cached_head);
         if (room < items.size()) {
             room = refresh_head();
         }
@@ -73,7 +77,7 @@ public:
             return 0;
         }
         for (std::size_t i = 0; i < n; ++i) {
-            slots_[(tail + i) & mask] = items[i];
+            slot(tail + i) = items[i];
         }
         // Release: pairs with the consumer's acquire load of tail_ in refresh_tail(); one
         // store publishes the whole batch.
@@ -89,7 +93,7 @@ public:
         if (head == consumer_.value.cached_tail && refresh_tail() == 0) {
             return false;
         }
-        out = slots_[head & mask];
+        out = slot(head);
         // Release: pairs with the producer's acquire load of head_ in refresh_head(), so the
         // slot is read before the producer may overwrite it.
         head_.value.store(head + 1, std::memory_order_release);
@@ -111,7 +115,7 @@ public:
             return 0;
         }
         for (std::size_t i = 0; i < n; ++i) {
-            out[i] = slots_[(head + i) & mask];
+            out[i] = slot(head + i);
         }
         // Release: pairs with the producer's acquire load of head_ in refresh_head(); the
         // slots are read before the producer may overwrite them.
@@ -131,7 +135,7 @@ public:
         return head == consumer_.value.cached_tail && refresh_tail() == 0;
     }
 
-    /// The fill level at some recent moment, in [0, Capacity]: exact when called by either side
+    /// The fill level at some recent moment, in [0, capacity()]: exact when called by either side
     /// while the other is idle, approximate while both move.
     /// Shard: any.
     [[nodiscard]] std::size_t size_approx() const noexcept {
@@ -141,11 +145,18 @@ public:
         // Acquire: pairs with the producer's release store of tail_ (only a fresh value is
         // wanted; no slot is read).
         const std::size_t tail = tail_.value.load(std::memory_order_acquire);
-        return std::min(tail - head, Capacity);
+        return std::min(tail - head, capacity());
     }
 
 private:
-    static constexpr std::size_t mask = Capacity - 1;
+    static std::size_t checked(std::size_t capacity) {
+        if (capacity == 0 || (capacity & (capacity - 1)) != 0) {
+            throw std::invalid_argument("spsc_ring capacity must be a power of two");
+        }
+        return capacity;
+    }
+
+    T& slot(std::size_t index) noexcept { return fixed_.value.slots[index & fixed_.value.mask]; }
 
     // Producer: re-reads the consumer's head into the cache; returns the free slot count.
     std::size_t refresh_head() noexcept {
@@ -153,7 +164,7 @@ private:
         // so its reads of the freed slots happen before this thread overwrites them.
         producer_.value.cached_head = head_.value.load(std::memory_order_acquire);
         // Relaxed: own index.
-        return Capacity -
+        return capacity() -
                (tail_.value.load(std::memory_order_relaxed) - producer_.value.cached_head);
     }
 
@@ -181,8 +192,13 @@ private:
     cache_aligned<atomic<std::size_t>> head_{0};
     // Consumer-private.
     cache_aligned<consumer_state> consumer_{};
-    // Written by the producer before publication, read by the consumer after it.
-    alignas(cache_line) std::array<T, Capacity> slots_{};
+    // Set at construction, then only read by both sides (a line that never bounces). The slots
+    // are written by the producer before publication and read by the consumer after it.
+    struct fixed_state {
+        std::size_t mask;
+        std::unique_ptr<T[]> slots;
+    };
+    cache_aligned<fixed_state> fixed_;
 };
 
 } // namespace coreloop::detail
