@@ -1,4 +1,5 @@
-// coreloop-demo: concurrent tasks, a timer and a TCP echo round trip on one shard's loop.
+// coreloop-demo: concurrent tasks, a timer and a TCP echo round trip on one shard's loop, then
+// cross-shard calls on an engine of one shard per CPU.
 // Usage: coreloop-demo [--backend io_uring|epoll]
 #include <array>
 #include <chrono>
@@ -14,6 +15,8 @@
 #include <coreloop/runner.hpp>
 #include <coreloop/sleep.hpp>
 #include <coreloop/task.hpp>
+
+#include "shard_demo.hpp"
 
 using namespace std::chrono_literals;
 
@@ -140,7 +143,11 @@ int main(int argc, char** argv) {
         }
     }
     try {
-        return coreloop::run(demo(), options);
+        const int status = coreloop::run(demo(), options);
+        if (status != 0) {
+            return status;
+        }
+        return coreloop::demo::run_shard_demo(options.io_backend, 300ms);
     } catch (const std::exception& e) {
         std::fprintf(stderr, "coreloop-demo: %s\n", e.what());
         return 1;

@@ -155,10 +155,9 @@ auto engine::run_on_all(Main main) {
         run_mains([&main] { return detail::run_main_void(main); }, true);
     } else {
         std::vector<std::optional<T>> results(shard_count());
-        run_mains([&main, &results] {
-            return detail::run_main_into(main, results[this_shard_id()]);
-        },
-                  true);
+        run_mains(
+                [&main, &results] { return detail::run_main_into(main, results[this_shard_id()]); },
+                true);
         std::vector<T> values;
         values.reserve(results.size());
         for (auto& r : results) {

@@ -90,9 +90,8 @@ placement::placement(const engine_options& options)
         usable = parse_cpu_list(options.cpuset);
         for (int c : usable) {
             if (std::find(allowed.begin(), allowed.end(), c) == allowed.end()) {
-                throw std::invalid_argument("engine: CPU " + std::to_string(c) +
-                                            " of cpuset \"" + options.cpuset +
-                                            "\" is not available to this process");
+                throw std::invalid_argument("engine: CPU " + std::to_string(c) + " of cpuset \"" +
+                                            options.cpuset + "\" is not available to this process");
             }
         }
     }
@@ -105,8 +104,8 @@ placement::placement(const engine_options& options)
                           " CPUs");
         pin_ = false;
     }
-    if (pin_ && (hwloc_topology_init(&topo_->handle) != 0 ||
-                 hwloc_topology_load(topo_->handle) != 0)) {
+    if (pin_ &&
+        (hwloc_topology_init(&topo_->handle) != 0 || hwloc_topology_load(topo_->handle) != 0)) {
         say_unpinned_once(std::string("hwloc topology: ") + std::strerror(errno));
         pin_ = false;
     }

@@ -34,7 +34,7 @@ public:
 private:
     struct topology;
     std::unique_ptr<topology> topo_;
-    std::vector<int> cpus_;      // [shard]: the CPU planned for it
+    std::vector<int> cpus_; // [shard]: the CPU planned for it
     // [shard]: planned to be pinned, and not refused (each shard's thread may clear its own).
     std::unique_ptr<std::atomic<bool>[]> pinned_;
     bool pin_ = true;

@@ -91,9 +91,8 @@ void shard_links::drain_into(ready_queue& ready) noexcept {
         // keep this loop draining forever.
         std::size_t budget = ring.capacity();
         std::size_t n = 0;
-        while (budget > 0 && (n = ring.pop_batch(std::span(batch.data(),
-                                                             std::min(budget, batch.size())))) >
-                                     0) {
+        while (budget > 0 &&
+               (n = ring.pop_batch(std::span(batch.data(), std::min(budget, batch.size())))) > 0) {
             budget -= n;
             for (std::size_t i = 0; i < n; ++i) {
                 if (batch[i]->origin == self_) {

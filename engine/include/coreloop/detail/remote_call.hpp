@@ -162,7 +162,9 @@ template <class Fn>
 using coro_result_t = typename std::invoke_result_t<Fn&>::value_type;
 
 template <class Fn>
-inline constexpr bool returns_coro = requires { typename std::invoke_result_t<Fn&>::promise_type; };
+inline constexpr bool returns_coro = requires {
+    typename std::invoke_result_t<Fn&>::promise_type;
+};
 
 /// The value type of submit_to(shard, fn): fn's result, or the coro's value type.
 template <class Fn>
