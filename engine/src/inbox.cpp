@@ -42,6 +42,10 @@ void inbox::wake_if_sleeping() noexcept {
     }
 }
 
+void inbox::force_wake() noexcept {
+    io_->wake();
+}
+
 inbox_node* inbox::reverse(inbox_node* list) noexcept {
     inbox_node* oldest_first = nullptr;
     while (list != nullptr) {

@@ -51,8 +51,8 @@ struct engine_options {
 /// stops them when it returns, throws, or SIGINT/SIGTERM arrives:
 /// 1. every shard's main task is cancelled (if still running) and the stop is announced;
 /// 2. each shard cancels its remaining tasks and waits for them, and for every cross-shard
-///    message it sent to come back, while still serving the other shards' calls (those that
-///    arrive now are cancelled);
+///    message it sent to come back, while still serving the other shards' calls (coroutine
+///    calls that arrive now start cancelled; plain functions run);
 /// 3. once all shards are idle, each shuts its default executor down and leaves its loop;
 /// 4. the loops are closed one after the other, from the last shard down to shard 0.
 /// Shard 0 is the calling thread; the others are threads the engine starts and joins.

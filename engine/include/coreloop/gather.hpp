@@ -17,6 +17,7 @@
 #include <vector>
 
 #include <coreloop/coro.hpp>
+#include <coreloop/detail/awaitable_traits.hpp>
 #include <coreloop/detail/child_watch.hpp>
 #include <coreloop/future.hpp>
 #include <coreloop/outcome.hpp>
@@ -143,7 +144,8 @@ private:
 template <class T>
 using gather_value_t = std::conditional_t<std::is_void_v<T>, std::monostate, T>;
 
-/// What gather accepts: coro<T> (made a task here), task<T>, future<T>.
+/// What gather accepts: coro<T> (made a task here), task<T>, future<T>, submission<T> (awaited
+/// by a task made here, so cancelling the gather cancels the cross-shard call).
 template <class A>
 struct gather_child_traits {
     static constexpr bool valid = false;
@@ -162,6 +164,8 @@ struct gather_child_traits<task<T>> {
 };
 template <class T>
 struct gather_child_traits<future<T>> : gather_child_traits<task<T>> {};
+template <class T>
+struct gather_child_traits<submission<T>> : gather_child_traits<coro<T>> {};
 
 template <class A>
 concept gather_child = gather_child_traits<std::remove_cvref_t<A>>::valid;
@@ -176,6 +180,10 @@ future<T> to_gather_child(coro<T>&& c) {
 template <class T>
 future<T> to_gather_child(const future<T>& f) noexcept {
     return f;
+}
+template <class T>
+future<T> to_gather_child(submission<T>&& s) {
+    return as_future(std::move(s));
 }
 
 /// The value of a child that ended with a result: moved out of a child gather made itself,

@@ -46,7 +46,8 @@ public:
     /// Whether the call is over (its result can be taken without waiting).
     bool done() const noexcept { return call_ != nullptr && call_->complete(); }
 
-    bool await_ready() const noexcept { return done(); }
+    // A moved-from or already awaited submission is "ready", so await_resume reports the bug.
+    bool await_ready() const noexcept { return call_ == nullptr || call_->complete(); }
     void await_suspend(std::coroutine_handle<> h) {
         detail::task_core* task = detail::current_task_core();
         if (task == nullptr) {

@@ -22,7 +22,14 @@ void remote_call_base::start(shard_id target) {
 
 bool remote_call_base::cancel() noexcept {
     if (complete()) {
-        return false;
+        if (waiter_ == nullptr) {
+            return false;
+        }
+        // The reply is home and the task is about to resume: deliver the result and re-arm
+        // the cancel for its next suspension (check_cancelled), as a lock or queue waiter
+        // that was already handed its item does. Relaxed: only this shard reads it now.
+        cancel_requested_.store(true, std::memory_order_relaxed);
+        return true;
     }
     // Release: the target's acquire load only needs the flag itself; release keeps the store
     // from drifting after the cancel node's publication in a reordering-happy build.

@@ -28,6 +28,9 @@ shard_links::shard_links(ring_mesh& mesh, shard_id self)
     : mesh_(mesh)
     , self_(self)
     , is_dirty_(mesh.shards(), false) {
+    if (mesh.shards() == 1) {
+        return; // no other shard: every message goes to this loop's own ready queue
+    }
     out_.reserve(mesh.shards());
     for (shard_id to = 0; to < mesh.shards(); ++to) {
         // The diagonal has no ring: borrow any so the vector stays indexed by target; it is

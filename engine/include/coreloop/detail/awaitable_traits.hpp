@@ -1,5 +1,5 @@
 // What the composition layer needs to know about the things it awaits: coro<T>, task<T>,
-// future<T>.
+// future<T>, and a cross-shard submission<T>.
 #pragma once
 
 #include <type_traits>
@@ -7,6 +7,7 @@
 
 #include <coreloop/coro.hpp>
 #include <coreloop/future.hpp>
+#include <coreloop/submit_to.hpp>
 #include <coreloop/task.hpp>
 
 namespace coreloop::detail {
@@ -26,7 +27,12 @@ struct awaitable_result<task<T>> {
     using type = T;
 };
 
-/// T for coro<T>, future<T> and task<T>.
+template <class T>
+struct awaitable_result<submission<T>> {
+    using type = T;
+};
+
+/// T for coro<T>, future<T>, task<T> and submission<T>.
 template <class A>
 using awaitable_result_t = typename awaitable_result<std::remove_cvref_t<A>>::type;
 
@@ -43,6 +49,17 @@ future<T> as_future(future<T> f) noexcept {
 template <class T>
 future<T> as_future(task<T> t) noexcept {
     return t;
+}
+
+template <class T>
+coro<T> await_submission(submission<T> s) {
+    co_return co_await s;
+}
+
+/// A submission becomes a task that awaits it, so cancelling the task cancels the call.
+template <class T>
+future<T> as_future(submission<T> s) {
+    return create_task(await_submission(std::move(s)));
 }
 
 /// A copy where T can be copied (other handles may still read the value), else a move.

@@ -89,6 +89,10 @@ public:
     /// the loop, once woken, looks at every input anyway.
     void wake_if_sleeping() noexcept;
 
+    /// Any thread: wakes the loop whether or not it announced sleep (a test watchdog's way
+    /// to unstick a shard that missed a wake-up).
+    void force_wake() noexcept;
+
     /// Loop thread, around a blocking poll (see the class comment).
     void set_sleeping() noexcept { sleeping_.store(true, std::memory_order_seq_cst); }
     void clear_sleeping() noexcept {
