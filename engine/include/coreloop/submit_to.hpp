@@ -88,7 +88,9 @@ private:
 /// shard, a plain fn runs at once, inline; a coro runs as a task here.
 /// fn is moved into the message, called on the target, and destroyed with the message back on
 /// this shard; what it captures must be safe to use there (values, pointers to the target's
-/// objects, foreign_ptr), and its result is moved back here.
+/// objects, foreign_ptr), and its result is moved back here. With GCC 12, a lambda that
+/// captures by value must be named before a co_await expression, not written inside it
+/// (docs/coroutine-pitfalls.md, item 8).
 /// Errors: std::out_of_range if `shard` is not a shard of this engine (outside an engine, only
 /// shard 0 exists); std::bad_alloc.
 /// Cancellation: see submission.

@@ -99,7 +99,6 @@ uring_reactor::uring_reactor() {
     wake_op_.fd = wake_fd_;
     wake_op_.buf = &wake_buf_;
     wake_op_.len = sizeof wake_buf_;
-    arm_wake();
 }
 
 uring_reactor::~uring_reactor() {
@@ -136,14 +135,19 @@ void uring_reactor::cancel(io_op& op) noexcept {
 }
 
 void uring_reactor::poll(std::optional<std::chrono::nanoseconds> timeout) noexcept {
-    if (!wake_armed_) {
-        arm_wake();
-    }
-    // Completions delivered already, ops still short of an SQE, or a wake read that could not
-    // be armed: any of them means this poll must not sleep.
+    // Completions delivered already or ops still short of an SQE: this poll must not sleep.
     const std::size_t delivered = flush_deferred();
-    if (delivered > 0 || !deferred_.empty() || !wake_armed_) {
+    if (delivered > 0 || !deferred_.empty()) {
         timeout = std::chrono::nanoseconds{0};
+    }
+    // The wake read is armed only before a poll that may block: a busy loop then never pays
+    // for it, and a loop just woken runs its callbacks without another io_uring_enter. A
+    // wake() meanwhile stays in the eventfd's counter, so the read, once armed, ends at once.
+    if (timeout != std::chrono::nanoseconds{0} && !wake_armed_) {
+        arm_wake();
+        if (!wake_armed_) {
+            timeout = std::chrono::nanoseconds{0}; // no SQE for it: retry on the next poll
+        }
     }
     wait(timeout);
     reap();
@@ -206,14 +210,12 @@ void uring_reactor::arm_wake() noexcept {
     }
 }
 
-void uring_reactor::on_wake(int res) noexcept {
+void uring_reactor::on_wake() noexcept {
     wake_armed_ = false;
     // Pairs with the exchange in wake(): clearing the flag acquires what a wake() that found it
     // set had written before; later wake() calls write the eventfd again.
     wake_pending_.exchange(false, std::memory_order_acq_rel);
-    if (res != -ECANCELED) {
-        arm_wake();
-    }
+    // Re-armed by the next poll() that may block.
 }
 
 std::size_t uring_reactor::flush_deferred() noexcept {
@@ -307,7 +309,7 @@ void uring_reactor::reap() noexcept {
 
 void uring_reactor::deliver(const completion& c) noexcept {
     if (c.user_data == tag_of(wake_op_)) {
-        on_wake(c.res);
+        on_wake();
         return;
     }
     // LIBURING_UDATA_TIMEOUT marks liburing's own timeout SQE on kernels without EXT_ARG.

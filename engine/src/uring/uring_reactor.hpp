@@ -64,7 +64,7 @@ private:
     bool try_queue(io_op& op) noexcept;
     bool try_queue_cancel(io_op& op) noexcept;
     void arm_wake() noexcept;
-    void on_wake(int res) noexcept;
+    void on_wake() noexcept;
     std::size_t flush_deferred() noexcept;
     bool retry_deferred(io_op& op) noexcept;
     void wait(std::optional<std::chrono::nanoseconds> timeout) noexcept;

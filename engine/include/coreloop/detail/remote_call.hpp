@@ -12,6 +12,7 @@
 
 #include <coreloop/coro.hpp>
 #include <coreloop/detail/atomic.hpp>
+#include <coreloop/detail/frame_allocator.hpp>
 #include <coreloop/detail/ready_queue.hpp>
 #include <coreloop/detail/shard_context.hpp>
 #include <coreloop/detail/task_core.hpp>
@@ -42,12 +43,13 @@ void send_to_shard(shard_id to, shard_message& m);
 bool shard_is_stopping() noexcept;
 
 /// The type-independent part of a call: who waits for it, the cancellation handshake, and
-/// when it is complete (replied, and if a cancel was sent, acknowledged).
+/// when it is complete (replied, and if a cancel was sent, acknowledged). Calls come from the
+/// origin shard's pool: they are made and freed there only.
 ///
 /// Ownership moves with the message: the origin shard owns it until it is sent, the target
 /// from its arrival until its reply, then the origin again. The few fields each side may touch
 /// while the other owns the message are marked below; they are never written by both.
-class remote_call_base : public shard_message {
+class remote_call_base : public shard_message, public pooled {
 public:
     remote_call_base(const remote_call_base&) = delete;
     remote_call_base& operator=(const remote_call_base&) = delete;
