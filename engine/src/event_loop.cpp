@@ -59,6 +59,7 @@ event_loop::event_loop(loop_options options) {
     inbox_.set_reactor(core_.io);
     core_.now = detail::clock::now();
     watchers_ = std::make_unique<detail::fd_watchers>(core_);
+    idle_poll_ = options.idle_poll;
 }
 
 event_loop::~event_loop() {
@@ -138,6 +139,8 @@ void event_loop::run_once() {
     } else if (timeout && *timeout == std::chrono::nanoseconds::zero()) {
         // Busy: no atomic operation besides drain_into()'s relaxed check.
         core_.io->poll(timeout);
+    } else if (idle_poll_ > std::chrono::nanoseconds::zero() && idle_poll_found_work(timeout)) {
+        // Work arrived while polling: nothing to block for.
     } else {
         // About to block: announce it, then look at the inbox once more (the loop's side of
         // the wake protocol, argued in detail/inbox.hpp).
@@ -158,6 +161,22 @@ void event_loop::run_once() {
         links->drain_into(core_.ready);
     }
     run_batch();
+}
+
+// Polls without blocking until something is ready, idle_poll_ passes, or the next timer is
+// due. Returns true if work was found.
+bool event_loop::idle_poll_found_work(std::optional<std::chrono::nanoseconds> timeout) {
+    const auto start = detail::clock::now();
+    const auto until = start + (timeout ? std::min(*timeout, idle_poll_) : idle_poll_);
+    detail::shard_links* links = core_.links;
+    do {
+        core_.io->poll(std::chrono::nanoseconds::zero());
+        if (!core_.ready.empty() || inbox_.has_posted() ||
+            (links != nullptr && links->has_incoming())) {
+            return true;
+        }
+    } while (detail::clock::now() < until);
+    return false;
 }
 
 void event_loop::run_batch() {

@@ -169,6 +169,18 @@ BENCHMARK(BM_submit_to_round_trip)
         ->ArgsProduct({{0, 1}, {0, 1}})
         ->UseRealTime();
 
+// Both shards idle, but polling for up to 200 us before they block (engine_options::idle_poll):
+// the round trip no longer pays two wake-ups, as long as calls come more often than that.
+void BM_submit_to_round_trip_idle_poll(benchmark::State& state) {
+    all_cpus scope;
+    engine_options options = shard_options(2);
+    options.idle_poll = std::chrono::microseconds(200);
+    engine e(options);
+    e.run([&state] { return round_trips(state, false, false); });
+    record_placement(state, e);
+}
+BENCHMARK(BM_submit_to_round_trip_idle_poll)->UseRealTime();
+
 // Baseline for the rows where a side sleeps: two threads pinned as the shards are (the first two
 // CPUs) pass a token back and forth through two eventfds, each blocking in read(). One item is
 // one round trip, two wake-ups of a thread blocked in the kernel: the floor of

@@ -213,6 +213,27 @@ TEST_P(Engine, ForeignThreadsReachEveryShard) {
     EXPECT_THROW(e.call_soon_threadsafe(1, [] {}), std::runtime_error); // closed
 }
 
+TEST_P(Engine, IdlePollingShardsStillAnswerAndKeepTheirTimers) {
+    engine_options o = options(2);
+    o.idle_poll = 2ms;
+    engine e(o);
+    const auto start = std::chrono::steady_clock::now();
+    int sum = e.run([]() -> coro<int> {
+        int total = 0;
+        for (int i = 0; i < 100; ++i) {
+            total += co_await submit_to(1, [i] { return i; });
+        }
+        co_await sleep(10ms); // longer than idle_poll: the shard polls, then blocks
+        total += co_await submit_to(1, []() -> coro<int> {
+            co_await sleep(1ms);
+            co_return 50;
+        });
+        co_return total;
+    });
+    EXPECT_EQ(sum, 4950 + 50);
+    EXPECT_GE(std::chrono::steady_clock::now() - start, 11ms);
+}
+
 TEST_P(Engine, RunsOnce) {
     engine e(options(1));
     e.run([]() -> coro<void> { co_return; });

@@ -2,6 +2,7 @@
 // lock-free rings (Seastar's smp / app_template; DESIGN.md "shards and bridges").
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <functional>
 #include <memory>
@@ -39,6 +40,10 @@ struct engine_options {
     backend io_backend = backend::auto_;
     /// Debug mode on every shard's loop.
     bool debug = false;
+    /// How long an idle shard keeps polling before it blocks (loop_options::idle_poll): a
+    /// shard that polls answers a call without the ~10-60 us of a wake-up, at the price of
+    /// that much CPU each time it runs out of work. 0: block at once.
+    std::chrono::nanoseconds idle_poll = {};
     /// Slots per cross-shard ring (one ring per ordered pair of shards); a power of two.
     /// Messages that do not fit wait on the sender (never blocked, never dropped).
     std::size_t ring_capacity = 1024;

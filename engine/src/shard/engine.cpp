@@ -43,8 +43,10 @@ void loops_made_completion::operator()() noexcept {
 bool engine_state::setup_shard(shard_id id) noexcept {
     shard_slot& s = shards[id];
     try {
-        s.loop = std::make_unique<event_loop>(
-                loop_options{.io_backend = options.io_backend, .debug = options.debug});
+        s.loop = std::make_unique<event_loop>(loop_options{.io_backend = options.io_backend,
+                                                           .debug = options.debug,
+                                                           .virtual_time = false,
+                                                           .idle_poll = options.idle_poll});
         s.links = std::make_unique<shard_links>(mesh, id);
         s.loop->core().links = s.links.get();
         s.stop = s.loop->create_future<void>();
