@@ -7,10 +7,15 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
 #include <chrono>
 #include <stdexcept>
 #include <thread>
 
+#include <coreloop/log.hpp>
 #include <coreloop/sleep.hpp>
 #include <coreloop/submit_to.hpp>
 
@@ -88,12 +93,23 @@ TEST_P(Engine, MoreShardsThanCpusRunUnpinned) {
     EXPECT_EQ(ids.size(), cpus + 2);
 }
 
-TEST_P(Engine, RefusedPinningRunsUnpinned) {
+TEST_P(Engine, RefusedPinningRunsUnpinnedAndSaysSoOnce) {
+    std::mutex lines_mutex;
+    std::vector<std::string> lines;
+    log_sink old = set_log_sink([&](log_level, std::string_view line) {
+        std::lock_guard lock(lines_mutex);
+        lines.emplace_back(line);
+    });
     detail::simulate_pin_refusal(true);
-    engine e(options(2));
-    auto pinned = e.run_on_all([&e]() -> coro<int> { co_return e.cpu_of(this_shard_id()); });
+    for (int run = 0; run < 2; ++run) {
+        engine e(options(2));
+        auto pinned = e.run_on_all([&e]() -> coro<int> { co_return e.cpu_of(this_shard_id()); });
+        EXPECT_EQ(pinned, (std::vector<int>{-1, -1}));
+    }
     detail::simulate_pin_refusal(false);
-    EXPECT_EQ(pinned, (std::vector<int>{-1, -1}));
+    set_log_sink(std::move(old));
+    ASSERT_EQ(lines.size(), 1U) << "two engines, two shards each: one message";
+    EXPECT_NE(lines[0].find("unpinned"), std::string::npos) << lines[0];
 }
 
 TEST_P(Engine, AnExceptionInMainStopsTheEngineAndIsRethrown) {
