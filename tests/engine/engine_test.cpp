@@ -7,13 +7,13 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <mutex>
+#include <stdexcept>
 #include <string>
 #include <string_view>
-#include <vector>
-#include <chrono>
-#include <stdexcept>
 #include <thread>
+#include <vector>
 
 #include <coreloop/log.hpp>
 #include <coreloop/sleep.hpp>
