@@ -167,6 +167,27 @@ TEST_P(Engine, SigtermStopsCleanlyWithSystemExit) {
     EXPECT_TRUE(cleaned_up.load());
 }
 
+// A main that ignores its cancellation keeps the engine from stopping; a second signal then
+// ends the process, as a second Ctrl-C ends asyncio.run.
+TEST_P(Engine, ASecondSignalWhileStoppingEndsTheProcess) {
+    GTEST_FLAG_SET(death_test_style, "threadsafe");
+    EXPECT_EXIT(
+            {
+                engine e(options(2));
+                e.run([]() -> coro<void> {
+                    kill(getpid(), SIGTERM);
+                    for (;;) {
+                        try {
+                            co_await sleep(1h);
+                        } catch (const cancelled_error&) {
+                            kill(getpid(), SIGTERM);
+                        }
+                    }
+                });
+            },
+            ::testing::KilledBySignal(SIGTERM), "second signal");
+}
+
 TEST_P(Engine, SigintStopsCleanlyWithKeyboardInterrupt) {
     engine e(options(2));
     EXPECT_THROW(e.run([]() -> coro<void> {

@@ -60,11 +60,21 @@ coro<void> shard_lifecycle(engine_state& e, shard_id id) {
     }
     // Cancel what is left and wait for it, and for every message this shard sent to come
     // back; meanwhile the loop keeps serving the other shards' calls.
+    bool quiet_once = false;
     for (;;) {
         std::vector<any_task> left = other_tasks();
         if (left.empty() && s.links->away() == 0) {
-            break;
+            // A message counts as home when it is drained, before it runs; if it sends
+            // something new when it runs (later in this batch), the next look sees it. So the
+            // shard is idle only when two looks, an iteration apart, agree.
+            if (quiet_once) {
+                break;
+            }
+            quiet_once = true;
+            co_await sleep(std::chrono::nanoseconds::zero());
+            continue;
         }
+        quiet_once = false;
         for (any_task& t : left) {
             t.cancel("engine stopping");
         }

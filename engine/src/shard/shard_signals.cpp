@@ -5,6 +5,8 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <csignal>
+#include <cstdlib>
 #include <ctime>
 #include <system_error>
 
@@ -21,6 +23,17 @@ sigset_t stop_signals() noexcept {
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGTERM);
     return set;
+}
+
+// Gives `signo` its default action (termination) in this process, now.
+[[noreturn]] void terminate_with(int signo) noexcept {
+    std::signal(signo, SIG_DFL);
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, signo);
+    pthread_sigmask(SIG_UNBLOCK, &set, nullptr);
+    raise(signo);
+    std::_Exit(128 + signo); // unreachable unless the signal was ignored
 }
 
 } // namespace
@@ -62,11 +75,16 @@ signal_reader::~signal_reader() {
 void signal_reader::on_readable() noexcept {
     signalfd_siginfo info{};
     while (read(fd_, &info, sizeof info) == static_cast<ssize_t>(sizeof info)) {
-        if (engine_.stopping.load()) {
-            log(log_level::warning, "coreloop: signal " + std::to_string(info.ssi_signo) +
-                                            " while stopping; the engine is shutting down");
+        const int signo = static_cast<int>(info.ssi_signo);
+        if (engine_.stop_signal.load() != 0) {
+            // A second signal while a signal's stop is under way: the user insists (a task
+            // ignoring its cancellation keeps the engine from stopping), so the signal gets
+            // its default action, as a second Ctrl-C ends asyncio.run at once.
+            log(log_level::warning, "coreloop: second signal " + std::to_string(signo) +
+                                            " while stopping: exiting now");
+            terminate_with(signo);
         }
-        engine_.on_signal(static_cast<int>(info.ssi_signo));
+        engine_.on_signal(signo);
     }
 }
 
