@@ -22,6 +22,8 @@ using namespace std::chrono_literals;
 namespace coreloop {
 namespace {
 
+using test::eventually;
+
 using Broadcast = test::engine_test;
 
 struct test_error : std::runtime_error {
@@ -37,19 +39,6 @@ struct reached {
         ++calls;
     }
 };
-
-// Polls pred on the loop until it holds; false after 10 s.
-template <class Pred>
-coro<bool> eventually(Pred pred) {
-    const auto give_up = std::chrono::steady_clock::now() + 10s;
-    while (!pred()) {
-        if (std::chrono::steady_clock::now() > give_up) {
-            co_return false;
-        }
-        co_await sleep(100us);
-    }
-    co_return true;
-}
 
 TEST_P(Broadcast, InvokeOnAllReachesEveryShardWithPlainAndCoroFunctions) {
     engine e(options(3));

@@ -23,6 +23,8 @@ using namespace std::chrono_literals;
 namespace coreloop {
 namespace {
 
+using test::eventually;
+
 using ForeignPtr = test::engine_test;
 
 // Records the shard its destructor runs on (-1 while alive) and how many died.
@@ -42,19 +44,6 @@ struct probe {
     death& where;
     int value;
 };
-
-// Polls pred on the loop until it holds; false after 10 s.
-template <class Pred>
-coro<bool> eventually(Pred pred) {
-    const auto give_up = std::chrono::steady_clock::now() + 10s;
-    while (!pred()) {
-        if (std::chrono::steady_clock::now() > give_up) {
-            co_return false;
-        }
-        co_await sleep(100us);
-    }
-    co_return true;
-}
 
 TEST_P(ForeignPtr, TheObjectDiesOnItsOwnerWhereverThePointerIsDropped) {
     engine e(options(3));

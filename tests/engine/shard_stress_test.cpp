@@ -37,6 +37,8 @@ using namespace std::chrono_literals;
 namespace coreloop {
 namespace {
 
+using test::tracked;
+
 using ShardStress = test::engine_test;
 
 #ifdef CORELOOP_STRESS_SANITIZED
@@ -49,18 +51,6 @@ constexpr int ping_rounds = 12'000;
 
 struct stress_error : std::runtime_error {
     using std::runtime_error::runtime_error;
-};
-
-// Counts its live instances: every message carries one, so zero at the end means every
-// message (awaited, dropped or cancelled) was freed.
-struct tracked {
-    static inline std::atomic<int> live{0};
-    tracked() noexcept { ++live; }
-    tracked(const tracked&) noexcept { ++live; }
-    tracked(tracked&&) noexcept { ++live; }
-    tracked& operator=(const tracked&) = default;
-    tracked& operator=(tracked&&) = default;
-    ~tracked() { --live; }
 };
 
 std::uint32_t test_seed() {

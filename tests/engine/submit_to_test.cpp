@@ -24,22 +24,14 @@ using namespace std::chrono_literals;
 namespace coreloop {
 namespace {
 
+using test::tracked;
+
+using test::eventually;
+
 using SubmitTo = test::engine_test;
 
 struct test_error : std::runtime_error {
     using std::runtime_error::runtime_error;
-};
-
-// Counts its live instances (moves included), so a test sees whether the messages carrying it
-// and the results made of it were all destroyed.
-struct tracked {
-    static inline std::atomic<int> live{0};
-    tracked() noexcept { ++live; }
-    tracked(const tracked&) noexcept { ++live; }
-    tracked(tracked&&) noexcept { ++live; }
-    tracked& operator=(const tracked&) = default;
-    tracked& operator=(tracked&&) = default;
-    ~tracked() { --live; }
 };
 
 // A blocking CPU spin on the calling shard until `flag` is set (or 10 s passed): keeps that
@@ -53,19 +45,6 @@ bool spin_until(const std::atomic<bool>& flag) {
         std::this_thread::yield();
     }
     return true;
-}
-
-// Polls pred on the loop until it holds; false after 10 s.
-template <class Pred>
-coro<bool> eventually(Pred pred) {
-    const auto give_up = std::chrono::steady_clock::now() + 10s;
-    while (!pred()) {
-        if (std::chrono::steady_clock::now() > give_up) {
-            co_return false;
-        }
-        co_await sleep(100us);
-    }
-    co_return true;
 }
 
 // Awaits a submission inside a coro, for create_task.

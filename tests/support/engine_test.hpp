@@ -2,11 +2,15 @@
 // a teardown check that no file descriptor was left behind.
 #pragma once
 
+#include <atomic>
+#include <chrono>
 #include <optional>
 
 #include <gtest/gtest.h>
 
+#include <coreloop/coro.hpp>
 #include <coreloop/engine.hpp>
+#include <coreloop/sleep.hpp>
 
 #include "support/loop_test.hpp"
 
@@ -30,6 +34,31 @@ protected:
 private:
     int fds_before_ = 0;
 };
+
+/// Counts its live instances (copies and moves included), so a test sees whether the
+/// messages carrying it, and the results made of it, were all destroyed.
+struct tracked {
+    static inline std::atomic<int> live{0};
+    tracked() noexcept { ++live; }
+    tracked(const tracked&) noexcept { ++live; }
+    tracked(tracked&&) noexcept { ++live; }
+    tracked& operator=(const tracked&) = default;
+    tracked& operator=(tracked&&) = default;
+    ~tracked() { --live; }
+};
+
+/// Polls pred on the running loop every 100 us until it holds; false after 10 s.
+template <class Pred>
+coro<bool> eventually(Pred pred) {
+    const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (!pred()) {
+        if (std::chrono::steady_clock::now() > give_up) {
+            co_return false;
+        }
+        co_await sleep(std::chrono::microseconds(100));
+    }
+    co_return true;
+}
 
 } // namespace coreloop::test
 
