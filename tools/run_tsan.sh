@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 suites='CallSoonThreadsafe|ConcurrentFuture|RunCoroutineThreadsafe|ThreadPoolExecutor|RunInExecutor|RunnerExecutor|SpscRing|SpscSender'
-shards='Engine|SubmitTo|ShardStress|Broadcast|Sharded|ForeignPtr|Channel'
+shards='Engine|SubmitTo|ShardStress|ShardWake|ShardShutdown|Broadcast|Sharded|ForeignPtr|Channel'
 core='EventLoop|Task|Future|Runner|Reactor|Context|Sleep'
 regex="${1:-$suites|$shards|$core}"
 

@@ -120,33 +120,49 @@ void record_switches(benchmark::State& state,
     state.counters["target_sleeps"] = static_cast<double>(after.target - before.target) / trips;
 }
 
+// Keeps shard 0's loop (origin) and/or shard 1's (target) turning, never blocking, until stop().
+class spinners {
+public:
+    spinners(bool origin, bool target) {
+        if (target) {
+            target_.emplace(submit_to(1, [this] { return spin_until(&stop_); }));
+        }
+        if (origin) {
+            origin_.emplace(coreloop::create_task(spin_until(&stop_)));
+        }
+    }
+    spinners(const spinners&) = delete;
+    spinners& operator=(const spinners&) = delete;
+
+    coro<void> stop() {
+        stop_.store(true, std::memory_order_relaxed);
+        if (target_) {
+            co_await *target_;
+        }
+        if (origin_) {
+            co_await *origin_;
+        }
+    }
+
+private:
+    std::atomic<bool> stop_{false};
+    std::optional<submission<void>> target_;
+    std::optional<coreloop::task<void>> origin_;
+};
+
 // --- 1. round-trip latency ------------------------------------------------------------------
 
 // One submit_to(1, fn) awaited at a time; fn is a plain function (a callback on shard 1).
 // The spinners, when asked for, keep shard 0's or shard 1's loop busy so that it never blocks.
 coro<void> round_trips(benchmark::State& state, bool origin_busy, bool target_busy) {
-    std::atomic<bool> stop{false};
-    std::optional<submission<void>> target_spinner;
-    std::optional<coreloop::task<void>> origin_spinner;
-    if (target_busy) {
-        target_spinner.emplace(submit_to(1, [&stop] { return spin_until(&stop); }));
-    }
-    if (origin_busy) {
-        origin_spinner.emplace(coreloop::create_task(spin_until(&stop)));
-    }
+    spinners busy(origin_busy, target_busy);
     std::int64_t value = co_await submit_to(1, [] { return std::int64_t{0}; }); // warm-up
     const switch_counts before = co_await count_switches();
     for (auto _ : state) {
         value = co_await submit_to(1, [value] { return value + 1; });
     }
     const switch_counts after = co_await count_switches();
-    stop.store(true, std::memory_order_relaxed);
-    if (target_spinner) {
-        co_await *target_spinner;
-    }
-    if (origin_spinner) {
-        co_await *origin_spinner;
-    }
+    co_await busy.stop();
     if (value != state.iterations()) {
         state.SkipWithError("a round trip lost its value");
     }
@@ -245,13 +261,7 @@ BENCHMARK(BM_eventfd_ping_pong_baseline)->UseRealTime();
 // Each timed iteration sends k submissions to shard 1, then awaits them in order: they travel
 // in one published batch each way. One item is one round trip.
 coro<void> batched_round_trips(benchmark::State& state, std::size_t k, bool busy) {
-    std::atomic<bool> stop{false};
-    std::optional<submission<void>> target_spinner;
-    std::optional<coreloop::task<void>> origin_spinner;
-    if (busy) {
-        target_spinner.emplace(submit_to(1, [&stop] { return spin_until(&stop); }));
-        origin_spinner.emplace(coreloop::create_task(spin_until(&stop)));
-    }
+    spinners spinning(busy, busy);
     std::vector<submission<std::int64_t>> in_flight;
     in_flight.reserve(k);
     std::int64_t sum = 0;
@@ -266,13 +276,7 @@ coro<void> batched_round_trips(benchmark::State& state, std::size_t k, bool busy
         in_flight.clear();
     }
     const switch_counts after = co_await count_switches();
-    stop.store(true, std::memory_order_relaxed);
-    if (target_spinner) {
-        co_await *target_spinner;
-    }
-    if (origin_spinner) {
-        co_await *origin_spinner;
-    }
+    co_await spinning.stop();
     const auto n = static_cast<std::int64_t>(k);
     if (sum != state.iterations() * (n * (n - 1) / 2)) {
         state.SkipWithError("a batched call lost its value");

@@ -1,5 +1,6 @@
-// engine: shards start pinned (or unpinned, and say so), run their mains, and stop cleanly on
-// return, on an exception, on request_stop and on SIGINT/SIGTERM, with work still pending.
+// engine: shards start pinned (or unpinned, and say so), run their mains, serve foreign threads
+// (concurrent_future with timeouts and cancel), and stop cleanly on return, on an exception, on
+// request_stop and on SIGINT/SIGTERM, with work still pending.
 #include <coreloop/engine.hpp>
 
 #include <sched.h>
@@ -269,6 +270,73 @@ TEST_P(Engine, IdlePollingShardsStillAnswerAndKeepTheirTimers) {
     });
     EXPECT_EQ(sum, 4950 + 50);
     EXPECT_GE(std::chrono::steady_clock::now() - start, 11ms);
+}
+
+TEST_P(Engine, AForeignThreadWaitsWithATimeoutAndCancelsAcrossShards) {
+    engine e(options(2));
+    std::atomic<bool> foreign_done{false};
+    std::atomic<bool> slow_started{false};
+    std::atomic<bool> slow_saw_cancel{false};
+    std::atomic<bool> remote_saw_cancel{false};
+    std::atomic<bool> chained_started{false};
+    e.run([&]() -> coro<void> {
+        std::jthread foreign([&] {
+            auto quick = e.run_coroutine_threadsafe(1, []() -> coro<int> {
+                co_await sleep(50ms);
+                co_return static_cast<int>(this_shard_id()) + 5;
+            });
+            EXPECT_THROW(quick.result(1ms), timeout_error);
+            EXPECT_FALSE(quick.done());
+            EXPECT_EQ(quick.result(10s), 6);
+
+            auto slow = e.run_coroutine_threadsafe(1, [&]() -> coro<int> {
+                slow_started = true;
+                try {
+                    co_await sleep(1h);
+                } catch (const cancelled_error&) {
+                    slow_saw_cancel = true;
+                    throw;
+                }
+                co_return 0;
+            });
+            EXPECT_THROW(slow.result(5ms), timeout_error);
+            while (!slow_started.load()) {
+                std::this_thread::sleep_for(1ms);
+            }
+            EXPECT_TRUE(slow.cancel());
+            EXPECT_TRUE(slow.cancelled());
+            EXPECT_THROW(slow.result(1s), cancelled_error);
+
+            // A task on shard 1 awaiting a call to shard 0: the foreign cancel goes on to it.
+            auto chained = e.run_coroutine_threadsafe(1, [&]() -> coro<int> {
+                co_return co_await submit_to(0, [&]() -> coro<int> {
+                    chained_started = true;
+                    try {
+                        co_await sleep(1h);
+                    } catch (const cancelled_error&) {
+                        remote_saw_cancel = true;
+                        throw;
+                    }
+                    co_return 1;
+                });
+            });
+            while (!chained_started.load()) {
+                std::this_thread::sleep_for(1ms);
+            }
+            EXPECT_THROW(chained.result(1ms), timeout_error);
+            EXPECT_TRUE(chained.cancel());
+            EXPECT_THROW(chained.result(1s), cancelled_error);
+            foreign_done = true;
+        });
+        const auto give_up = std::chrono::steady_clock::now() + 20s;
+        while ((!foreign_done.load() || !slow_saw_cancel.load() || !remote_saw_cancel.load()) &&
+               std::chrono::steady_clock::now() < give_up) {
+            co_await sleep(1ms);
+        }
+    });
+    EXPECT_TRUE(foreign_done.load());
+    EXPECT_TRUE(slow_saw_cancel.load());
+    EXPECT_TRUE(remote_saw_cancel.load());
 }
 
 TEST_P(Engine, RunsOnce) {

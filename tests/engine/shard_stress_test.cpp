@@ -1,6 +1,6 @@
-// Cross-shard stress: exactly-once delivery under overflowing rings and random cancels, the
-// wake protocol between shards that sleep and wake at random, shutdown with work in flight,
-// and concurrent_future from a foreign thread.
+// Cross-shard stress: every call runs exactly once under overflowing rings and random cancels.
+// (The wake protocol is in shard_wake_test.cpp, shutdown with work in flight in
+// shard_shutdown_test.cpp.)
 #include <coreloop/engine.hpp>
 
 #include <algorithm>
@@ -23,16 +23,9 @@
 #include <coreloop/wait_for.hpp>
 
 #include "support/engine_test.hpp"
+#include "support/sanitizers.hpp"
 
 using namespace std::chrono_literals;
-
-#if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
-#define CORELOOP_STRESS_SANITIZED 1
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer) || __has_feature(address_sanitizer)
-#define CORELOOP_STRESS_SANITIZED 1
-#endif
-#endif
 
 namespace coreloop {
 namespace {
@@ -41,26 +34,15 @@ using test::tracked;
 
 using ShardStress = test::engine_test;
 
-#ifdef CORELOOP_STRESS_SANITIZED
+#ifdef CORELOOP_TEST_SANITIZED
 constexpr std::uint32_t messages_per_shard = 20'000;
-constexpr int ping_rounds = 5'000;
 #else
 constexpr std::uint32_t messages_per_shard = 35'000; // 140,000 on 4 shards, 105,000 on 3
-constexpr int ping_rounds = 12'000;
 #endif
 
 struct stress_error : std::runtime_error {
     using std::runtime_error::runtime_error;
 };
-
-std::uint32_t test_seed() {
-    static const std::uint32_t seed = [] {
-        const std::uint32_t s = std::random_device{}();
-        std::printf("shard stress seed: %u\n", s); // NOLINT(cppcoreguidelines-pro-type-vararg)
-        return s;
-    }();
-    return seed;
-}
 
 // --- (a) exactly-once delivery -----------------------------------------------------------
 
@@ -399,7 +381,7 @@ void check_exactly_once(const stress_state& st, unsigned n) {
 }
 
 void run_exactly_once(engine_options o) {
-    const std::uint32_t seed = test_seed();
+    const std::uint32_t seed = test::stress_seed();
     stress_state st(*o.shards);
     engine e(o);
     const auto began = std::chrono::steady_clock::now();
@@ -424,304 +406,6 @@ TEST_P(ShardStress, EveryCallRunsExactlyOnceThroughRingsOfTwo) {
     o.pin = false;
     o.ring_capacity = 2;
     run_exactly_once(o);
-}
-
-// --- (b) the wake protocol ---------------------------------------------------------------
-
-// Fails the test if `progress` stops moving for 5 s, then unsticks the engine (an
-// unconditional wake of every shard, then a stop) so the test ends instead of hanging.
-class watchdog {
-public:
-    watchdog(engine& e, const std::atomic<long>& progress, unsigned mains)
-        : engine_(e)
-        , progress_(progress)
-        , mains_(mains)
-        , thread_([this] { watch(); }) {}
-    watchdog(const watchdog&) = delete;
-    watchdog& operator=(const watchdog&) = delete;
-    ~watchdog() {
-        {
-            std::lock_guard lock(mutex_);
-            over_ = true;
-        }
-        thread_.join();
-    }
-
-    /// A main is about to return: after the last one, the loops may close, so no more wakes.
-    void main_returns() {
-        std::lock_guard lock(mutex_);
-        ++returned_;
-    }
-    bool fired() const { return fired_.load(); }
-    long progress_after_force_wake() const { return after_wake_.load(); }
-
-private:
-    void watch() {
-        long last = progress_.load();
-        auto last_change = std::chrono::steady_clock::now();
-        for (;;) {
-            std::this_thread::sleep_for(20ms);
-            std::lock_guard lock(mutex_);
-            if (over_) {
-                return;
-            }
-            const long now = progress_.load();
-            if (now != last) {
-                last = now;
-                last_change = std::chrono::steady_clock::now();
-                continue;
-            }
-            if (std::chrono::steady_clock::now() - last_change < 5s || fired_ ||
-                returned_ == mains_) {
-                continue;
-            }
-            fired_ = true;
-            for (shard_id s = 0; s < engine_.shard_count(); ++s) {
-                engine_.loop(s).inbox().force_wake();
-            }
-            std::this_thread::sleep_for(500ms);
-            after_wake_ = progress_.load() - now;
-            engine_.request_stop();
-        }
-    }
-
-    engine& engine_;
-    const std::atomic<long>& progress_;
-    const unsigned mains_;
-    std::mutex mutex_;
-    bool over_ = false;
-    unsigned returned_ = 0;
-    std::atomic<bool> fired_{false};
-    std::atomic<long> after_wake_{-1};
-    std::thread thread_;
-};
-
-struct ping_state {
-    std::atomic<long> progress{0};
-    std::atomic<long> served{0};
-    std::optional<watchdog> dog;
-};
-
-// Ping partners at random after random short sleeps (often 0, so a partner is often blocked
-// in the kernel with no timer at all, waiting for its own reply), sometimes through a relay.
-coro<void> pinger(ping_state& st, std::uint32_t seed) {
-    struct tell_watchdog {
-        ping_state& st;
-        ~tell_watchdog() { st.dog->main_returns(); }
-    } on_return{st};
-    std::mt19937 rng(seed);
-    const unsigned n = shard_count();
-    const shard_id self = this_shard_id();
-    for (int round = 0; round < ping_rounds; ++round) {
-        const std::uint32_t pause_us = rng() % 3 == 0 ? 0 : rng() % 200;
-        if (pause_us > 0) {
-            co_await sleep(std::chrono::microseconds(pause_us));
-        }
-        const shard_id to = (self + 1 + rng() % (n - 1)) % n;
-        if (rng() % 4 == 0) {
-            const shard_id relay_to = (to + 1 + rng() % (n - 1)) % n;
-            const std::uint32_t relay_pause = rng() % 2 == 0 ? 0 : rng() % 100;
-            co_await submit_to(to, [&st, relay_to, relay_pause]() -> coro<void> {
-                if (relay_pause > 0) {
-                    co_await sleep(std::chrono::microseconds(relay_pause));
-                }
-                co_await submit_to(relay_to, [&st] { ++st.served; });
-            });
-        } else {
-            co_await submit_to(to, [&st] { ++st.served; });
-        }
-        ++st.progress;
-    }
-}
-
-void run_pings(engine_options o) {
-    const std::uint32_t seed = test_seed();
-    const unsigned n = *o.shards;
-    engine e(o);
-    ping_state st;
-    st.dog.emplace(e, st.progress, n);
-    bool stopped = false;
-    try {
-        e.run_on_all([&st, seed] { return pinger(st, seed + this_shard_id()); });
-    } catch (const cancelled_error&) {
-        stopped = true; // the watchdog stopped it
-    }
-    const bool fired = st.dog->fired();
-    const long after_wake = st.dog->progress_after_force_wake();
-    st.dog.reset();
-    EXPECT_FALSE(fired) << "no progress for 5 s: a lost wake-up (progress after an "
-                           "unconditional wake of every shard: "
-                        << after_wake << ")";
-    EXPECT_FALSE(stopped);
-    if (!fired) {
-        EXPECT_EQ(st.progress.load(), static_cast<long>(n) * ping_rounds);
-    }
-}
-
-TEST_P(ShardStress, ShardsThatSleepAndWakeAtRandomNeverMissAWakeUp) {
-    engine_options o = options(3);
-    o.pin = false;
-    run_pings(o);
-}
-
-TEST_P(ShardStress, WakeUpsThroughOverflowingRings) {
-    engine_options o = options(4);
-    o.pin = false;
-    o.ring_capacity = 1;
-    run_pings(o);
-}
-
-// --- (c) shutdown with work in flight ----------------------------------------------------
-
-struct shutdown_state {
-    std::atomic<int> long_started{0};
-    std::atomic<int> long_cancelled{0};
-    std::atomic<int> notes_sent{0};
-    std::atomic<int> notes_received{0};
-    std::atomic<int> burst_ran{0};
-    std::atomic<int> background_cancelled{0};
-    std::atomic<bool> all_started{false};
-};
-
-// A long task on `to` that, when cancelled, notifies `note_to` with a dropped call.
-submission<void> long_call(shutdown_state& st, shard_id to, shard_id note_to) {
-    return submit_to(to, [&st, note_to, t = tracked()]() -> coro<void> {
-        ++st.long_started;
-        try {
-            co_await sleep(1h);
-        } catch (const cancelled_error&) {
-            ++st.long_cancelled;
-            ++st.notes_sent;
-            (void)submit_to(note_to, [&st, t2 = tracked()] { ++st.notes_received; });
-            throw;
-        }
-    });
-}
-
-coro<void> keep_awaiting(shutdown_state& st, submission<void> s) {
-    try {
-        co_await std::move(s);
-    } catch (const cancelled_error&) {
-        ++st.background_cancelled;
-        throw;
-    }
-}
-
-coro<void> shutdown_main(shutdown_state& st) {
-    const unsigned n = shard_count();
-    const shard_id self = this_shard_id();
-    for (shard_id to = 0; to < n; ++to) {
-        if (to == self) {
-            continue;
-        }
-        const shard_id note_to = (to + 1) % n;
-        // Awaited by background tasks, and dropped.
-        (void)create_task(keep_awaiting(st, long_call(st, to, note_to)));
-        (void)long_call(st, to, note_to);
-        // A burst that overflows the ring of one.
-        for (int i = 0; i < 200; ++i) {
-            (void)submit_to(to, [&st, t = tracked()] { ++st.burst_ran; });
-        }
-    }
-    while (!st.all_started.load()) {
-        co_await sleep(100us);
-    }
-}
-
-TEST_P(ShardStress, StopsPromptlyWithCrossShardWorkInFlightEverywhere) {
-    engine_options o = options(4);
-    o.pin = false;
-    o.ring_capacity = 1;
-    const unsigned n = *o.shards;
-    const int long_calls = static_cast<int>(n * (n - 1) * 2);
-    shutdown_state st;
-    engine e(o);
-    std::jthread starter([&] {
-        while (st.long_started.load() < long_calls) {
-            std::this_thread::sleep_for(1ms);
-        }
-        st.all_started = true;
-    });
-    const auto began = std::chrono::steady_clock::now();
-    // The mains return (shard 0's first is enough to stop) with everything still pending.
-    e.run_on_all([&st] { return shutdown_main(st); });
-    const auto took = std::chrono::steady_clock::now() - began;
-    EXPECT_LT(took, 5s);
-    EXPECT_EQ(st.long_started.load(), long_calls);
-    EXPECT_EQ(st.long_cancelled.load(), long_calls);
-    EXPECT_EQ(st.burst_ran.load(), static_cast<int>(n * (n - 1) * 200));
-    EXPECT_LE(st.notes_received.load(), st.notes_sent.load());
-    EXPECT_EQ(tracked::live.load(), 0) << "messages leaked at shutdown";
-    EXPECT_EQ(st.background_cancelled.load(), long_calls / 2);
-}
-
-// --- (d) concurrent_future from a foreign thread ------------------------------------------
-
-TEST_P(ShardStress, AForeignThreadWaitsWithATimeoutAndCancelsAcrossShards) {
-    engine e(options(2));
-    std::atomic<bool> foreign_done{false};
-    std::atomic<bool> slow_started{false};
-    std::atomic<bool> slow_saw_cancel{false};
-    std::atomic<bool> remote_saw_cancel{false};
-    std::atomic<bool> chained_started{false};
-    e.run([&]() -> coro<void> {
-        std::jthread foreign([&] {
-            auto quick = e.run_coroutine_threadsafe(1, []() -> coro<int> {
-                co_await sleep(50ms);
-                co_return static_cast<int>(this_shard_id()) + 5;
-            });
-            EXPECT_THROW(quick.result(1ms), timeout_error);
-            EXPECT_FALSE(quick.done());
-            EXPECT_EQ(quick.result(10s), 6);
-
-            auto slow = e.run_coroutine_threadsafe(1, [&]() -> coro<int> {
-                slow_started = true;
-                try {
-                    co_await sleep(1h);
-                } catch (const cancelled_error&) {
-                    slow_saw_cancel = true;
-                    throw;
-                }
-                co_return 0;
-            });
-            EXPECT_THROW(slow.result(5ms), timeout_error);
-            while (!slow_started.load()) {
-                std::this_thread::sleep_for(1ms);
-            }
-            EXPECT_TRUE(slow.cancel());
-            EXPECT_TRUE(slow.cancelled());
-            EXPECT_THROW(slow.result(1s), cancelled_error);
-
-            // A task on shard 1 awaiting a call to shard 0: the foreign cancel goes on to it.
-            auto chained = e.run_coroutine_threadsafe(1, [&]() -> coro<int> {
-                co_return co_await submit_to(0, [&]() -> coro<int> {
-                    chained_started = true;
-                    try {
-                        co_await sleep(1h);
-                    } catch (const cancelled_error&) {
-                        remote_saw_cancel = true;
-                        throw;
-                    }
-                    co_return 1;
-                });
-            });
-            while (!chained_started.load()) {
-                std::this_thread::sleep_for(1ms);
-            }
-            EXPECT_THROW(chained.result(1ms), timeout_error);
-            EXPECT_TRUE(chained.cancel());
-            EXPECT_THROW(chained.result(1s), cancelled_error);
-            foreign_done = true;
-        });
-        const auto give_up = std::chrono::steady_clock::now() + 20s;
-        while ((!foreign_done.load() || !slow_saw_cancel.load() || !remote_saw_cancel.load()) &&
-               std::chrono::steady_clock::now() < give_up) {
-            co_await sleep(1ms);
-        }
-    });
-    EXPECT_TRUE(foreign_done.load());
-    EXPECT_TRUE(slow_saw_cancel.load());
-    EXPECT_TRUE(remote_saw_cancel.load());
 }
 
 CORELOOP_ENGINE_BACKENDS(ShardStress);

@@ -17,6 +17,8 @@
 #include <coreloop/detail/atomic.hpp>
 #include <coreloop/detail/overflow_queue.hpp>
 
+#include "support/sanitizers.hpp"
+
 namespace {
 
 using coreloop::detail::spsc_ring;
@@ -264,14 +266,6 @@ item run_ring_stress(item n, mode how) {
     }
     return expected;
 }
-
-#if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
-#define CORELOOP_TEST_SANITIZED 1
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer) || __has_feature(address_sanitizer)
-#define CORELOOP_TEST_SANITIZED 1
-#endif
-#endif
 
 // A capacity-2 ring hands over one cache line per item or two, so the sanitizers' per-access
 // cost (and a loaded 2-CPU CI machine) would push 2 M items past the deadline there.

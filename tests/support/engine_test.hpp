@@ -4,7 +4,10 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdint>
+#include <cstdio>
 #include <optional>
+#include <random>
 
 #include <gtest/gtest.h>
 
@@ -46,6 +49,17 @@ struct tracked {
     tracked& operator=(tracked&&) = default;
     ~tracked() { --live; }
 };
+
+/// The seed of a randomized stress test: random per process, printed once so that a failure
+/// can be studied.
+inline std::uint32_t stress_seed() {
+    static const std::uint32_t seed = [] {
+        const std::uint32_t s = std::random_device{}();
+        std::printf("shard stress seed: %u\n", s); // NOLINT(cppcoreguidelines-pro-type-vararg)
+        return s;
+    }();
+    return seed;
+}
 
 /// Polls pred on the running loop every 100 us until it holds; false after 10 s.
 template <class Pred>

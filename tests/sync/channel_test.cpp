@@ -18,6 +18,7 @@
 #include <coreloop/task.hpp>
 
 #include "support/engine_test.hpp"
+#include "support/sanitizers.hpp"
 #include "sync/helpers.hpp"
 
 using namespace std::chrono_literals;
@@ -25,15 +26,7 @@ using namespace std::chrono_literals;
 namespace coreloop {
 namespace {
 
-#if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
-#define CORELOOP_CHANNEL_SANITIZED 1
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer) || __has_feature(address_sanitizer)
-#define CORELOOP_CHANNEL_SANITIZED 1
-#endif
-#endif
-
-#ifdef CORELOOP_CHANNEL_SANITIZED
+#ifdef CORELOOP_TEST_SANITIZED
 constexpr int many = 10'000;
 #else
 constexpr int many = 100'000;
