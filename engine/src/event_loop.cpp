@@ -56,6 +56,7 @@ event_loop::event_loop(loop_options options) {
     core_.debug = options.debug || debug_from_environment();
     core_.virtual_clock = options.virtual_time;
     core_.io = detail::make_reactor(options.io_backend).release();
+    core_.io->configure_recv_buffers(options.recv_buffer_count, options.recv_buffer_size);
     inbox_.set_reactor(core_.io);
     core_.now = detail::clock::now();
     watchers_ = std::make_unique<detail::fd_watchers>(core_);
@@ -119,6 +120,8 @@ std::optional<std::chrono::nanoseconds> event_loop::poll_timeout() const noexcep
 }
 
 void event_loop::run_once() {
+    // Writes of the last iteration, one system call per transport.
+    core_.run_flushes();
     detail::shard_links* links = core_.links;
     if (links != nullptr) {
         // Publishes what the last batch sent to other shards, one batch per target.
@@ -133,7 +136,7 @@ void event_loop::run_once() {
         // Virtual time: look for I/O without waiting, then jump to the next timer (unless a
         // callback was posted from another thread meanwhile).
         core_.io->poll(std::chrono::nanoseconds::zero());
-        if (core_.ready.empty() && !inbox_.has_posted()) {
+        if (core_.ready.empty() && !core_.has_flushes() && !inbox_.has_posted()) {
             core_.now = std::max(core_.now, *core_.timers.next_deadline());
         }
     } else if (timeout && *timeout == std::chrono::nanoseconds::zero()) {
@@ -171,7 +174,7 @@ bool event_loop::idle_poll_found_work(std::optional<std::chrono::nanoseconds> ti
     detail::shard_links* links = core_.links;
     do {
         core_.io->poll(std::chrono::nanoseconds::zero());
-        if (!core_.ready.empty() || inbox_.has_posted() ||
+        if (!core_.ready.empty() || core_.has_flushes() || inbox_.has_posted() ||
             (links != nullptr && links->has_incoming())) {
             return true;
         }
@@ -218,6 +221,7 @@ void event_loop::close() {
     watchers_->stop_all();
     drop_ready();
     drop_pending_tasks();
+    core_.close_resources();
     core_.cancel_all_ops();
     drop_ready();
     while (detail::timer_entry* t = core_.timers.pop_expired(detail::clock::time_point::max())) {

@@ -4,6 +4,7 @@
 #include <chrono>
 
 #include "reactor.hpp"
+#include <coreloop/detail/raw_io.hpp>
 #include <coreloop/event_loop.hpp>
 #include <coreloop/log.hpp>
 
@@ -93,6 +94,61 @@ void loop_core::cancel_all_ops() noexcept {
     if (io->in_flight() > 0) {
         log(log_level::error, "event loop closed with kernel operations that did not end");
     }
+}
+
+void loop_core::run_flushes() noexcept {
+    while (flush_hook* h = flushes) {
+        flushes = h->next_flush;
+        h->next_flush = nullptr;
+        h->flush_queued = false;
+        h->run(*h);
+    }
+}
+
+void loop_core::add_resource(loop_resource& r) noexcept {
+    r.prev_resource_ = nullptr;
+    r.next_resource_ = resources;
+    if (resources != nullptr) {
+        resources->prev_resource_ = &r;
+    }
+    resources = &r;
+}
+
+void loop_core::remove_resource(loop_resource& r) noexcept {
+    (r.prev_resource_ != nullptr ? r.prev_resource_->next_resource_ : resources) = r.next_resource_;
+    if (r.next_resource_ != nullptr) {
+        r.next_resource_->prev_resource_ = r.prev_resource_;
+    }
+    r.next_resource_ = r.prev_resource_ = nullptr;
+}
+
+void loop_core::close_resources() noexcept {
+    while (loop_resource* r = resources) {
+        remove_resource(*r);
+        r->on_loop_close();
+    }
+    // The resources dropped their buffered writes: nothing is left to flush.
+    while (flush_hook* h = flushes) {
+        flushes = h->next_flush;
+        h->next_flush = nullptr;
+        h->flush_queued = false;
+    }
+}
+
+void submit_op(loop_core& loop, io_op& op) noexcept {
+    loop.io->submit(op);
+}
+
+void cancel_op(loop_core& loop, io_op& op) noexcept {
+    loop.io->cancel(op);
+}
+
+std::byte* recv_buffer(loop_core& loop, std::uint16_t id) noexcept {
+    return loop.io->recv_buffer(id);
+}
+
+void give_back_recv_buffer(loop_core& loop, std::uint16_t id) noexcept {
+    loop.io->give_back(id);
 }
 
 } // namespace coreloop::detail

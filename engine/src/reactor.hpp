@@ -3,11 +3,13 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 
+#include "recv_buffers.hpp"
 #include <coreloop/backend.hpp>
 #include <coreloop/detail/io_op.hpp>
 
@@ -27,6 +29,9 @@ namespace coreloop::detail {
 /// - poll(timeout) submits queued work, delivers ready completions, and blocks for at most
 ///   timeout (nullopt: until something completes or wake() is called) only when nothing
 ///   completed.
+/// - Multishot ops (accept_multishot, recv_multishot) complete many times: every completion
+///   but the last carries completion_more. recv_multishot fills the reactor's receive buffers
+///   (completion_buffer); the owner gives each one back, also after a cancel.
 class reactor {
 public:
     virtual ~reactor() = default;
@@ -41,6 +46,20 @@ public:
     virtual void forget_fd(int fd) noexcept = 0;
     /// Ops submitted whose final completion has not been delivered yet.
     virtual std::size_t in_flight() const noexcept = 0;
+
+    /// Sets the receive buffers' count (a power of two up to 32768) and size; only before the
+    /// first recv_multishot.
+    void configure_recv_buffers(std::uint32_t count, std::uint32_t size) noexcept {
+        buffers_ = recv_buffers(count, size);
+    }
+    /// Receive buffer `id` of a completion_buffer completion; its first `res` bytes are data.
+    std::byte* recv_buffer(std::uint16_t id) const noexcept { return buffers_.data(id); }
+    std::uint32_t recv_buffer_size() const noexcept { return buffers_.size(); }
+    /// Returns a receive buffer to the pool.
+    virtual void give_back(std::uint16_t id) noexcept = 0;
+
+protected:
+    recv_buffers buffers_{1024, 8192};
 };
 
 /// Makes the reactor for `b` (auto_: io_uring if usable, else epoll; CORELOOP_BACKEND is

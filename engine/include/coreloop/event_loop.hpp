@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <exception>
 #include <functional>
 #include <memory>
@@ -67,6 +68,11 @@ struct loop_options {
     /// messages for up to this long (Seastar's idle-poll-time). Trades CPU for latency: a
     /// message that arrives meanwhile costs no wake-up. 0 (the default): block at once.
     std::chrono::nanoseconds idle_poll = {};
+    /// The receive buffers the loop's connections share (multishot receives fill them, so an
+    /// idle connection holds none): how many, a power of two up to 32768, and their size.
+    /// Memory is reserved on first use; pages are touched as buffers are used.
+    std::uint32_t recv_buffer_count = 1024;
+    std::uint32_t recv_buffer_size = 8192;
 };
 
 /// One shard's event loop (asyncio's BaseEventLoop), with io_uring or epoll underneath.

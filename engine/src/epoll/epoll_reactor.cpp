@@ -26,6 +26,14 @@ constexpr std::uint8_t in_writers = 2;
 constexpr std::uint8_t in_completed = 3;
 
 constexpr std::uint32_t read_interest = EPOLLIN | EPOLLRDHUP;
+
+// Completions a multishot op may produce per readiness event, so that one busy socket cannot
+// hold the loop.
+constexpr int multishot_per_event = 8;
+
+bool is_multishot(const io_op& op) noexcept {
+    return op.code == op_code::accept_multishot || op.code == op_code::recv_multishot;
+}
 constexpr std::uint32_t write_interest = EPOLLOUT;
 
 /// poll()'s timeout for epoll_wait: milliseconds rounded up, so that a timer due in 0.3 ms
@@ -83,7 +91,7 @@ void epoll_reactor::submit(io_op& op) noexcept {
     // Optimistic: a busy server's recv usually finds data. But an op must not overtake ops
     // already waiting on the same direction, or two recvs would complete out of order.
     if (!has_waiters(op.fd, epoll::direction_of(op))) {
-        int res = epoll::perform(op);
+        int res = is_multishot(op) ? multishot_round(op) : epoll::perform(op);
         if (res != epoll::would_block) {
             complete_later(op, res);
             return;
@@ -181,10 +189,61 @@ void epoll_reactor::unlink(fd_state& st, io_op& op) noexcept {
 
 void epoll_reactor::complete_later(io_op& op, int res) noexcept {
     op.backend_state = in_completed;
-    completed_.push_back(completion{&op, res});
+    completed_.push_back(completion{&op, res, 0});
     if (op.code == op_code::accept && res >= 0) {
         reset_reused_fd(res);
     }
+}
+
+/// Runs a multishot op until it would block, ends, or has produced multishot_per_event
+/// completions, queueing a completion_more completion for each result. Returns the op's final
+/// result, or would_block while it goes on.
+int epoll_reactor::multishot_round(io_op& op) noexcept {
+    for (int i = 0; i < multishot_per_event; ++i) {
+        std::uint32_t flags = 0;
+        int res =
+                op.code == op_code::recv_multishot ? recv_into_pool(op, flags) : epoll::perform(op);
+        if (res == epoll::would_block) {
+            return res;
+        }
+        // A stream's end (0) and errors end the op; so does an accept error (io_uring's
+        // multishot accept stops on one too).
+        if (res < 0 || (res == 0 && op.code == op_code::recv_multishot)) {
+            return res;
+        }
+        completed_.push_back(completion{&op, res, flags | completion_more});
+        if (op.code == op_code::accept_multishot) {
+            reset_reused_fd(res);
+        }
+    }
+    return epoll::would_block;
+}
+
+/// recv into a free receive buffer: -ENOBUFS when none is free, -EOPNOTSUPP when the buffers
+/// cannot be allocated.
+int epoll_reactor::recv_into_pool(io_op& op, std::uint32_t& flags) noexcept {
+    if (!buffers_.allocated()) {
+        if (buffers_failed_ || !buffers_.allocate()) {
+            buffers_failed_ = true;
+            return -EOPNOTSUPP;
+        }
+        for (std::uint32_t id = buffers_.count(); id-- > 0;) {
+            free_buffers_.push_back(static_cast<std::uint16_t>(id));
+        }
+    }
+    if (free_buffers_.empty()) {
+        return -ENOBUFS;
+    }
+    const std::uint16_t id = free_buffers_.back();
+    op.buf = buffers_.data(id);
+    op.len = buffers_.size();
+    int res = epoll::perform(op);
+    if (res <= 0) {
+        return res; // the buffer stays free
+    }
+    free_buffers_.pop_back();
+    flags = buffer_flags(id);
+    return res;
 }
 
 /// An fd number the kernel just handed out was closed before, so any state we hold for it is
@@ -334,7 +393,7 @@ void epoll_reactor::run_waiters(fd_state& st,
             std::uint32_t ready = epoll::poll_result(*op, mask);
             res = ready != 0 ? static_cast<int>(ready) : epoll::would_block;
         } else if (!io_blocked) {
-            res = epoll::perform(*op);
+            res = is_multishot(*op) ? multishot_round(*op) : epoll::perform(*op);
             io_blocked = res == epoll::would_block;
         }
         if (res != epoll::would_block) {
@@ -360,9 +419,11 @@ void epoll_reactor::end_waiters(fd_state& st, epoll::waiter_list& list, int res)
 void epoll_reactor::deliver() noexcept {
     std::swap(completed_, delivering_);
     for (const completion& c : delivering_) {
-        c.op->backend_state = 0;
-        --in_flight_;
-        c.op->on_complete(*c.op, c.res, 0);
+        if ((c.flags & completion_more) == 0) {
+            c.op->backend_state = 0;
+            --in_flight_;
+        }
+        c.op->on_complete(*c.op, c.res, c.flags);
     }
     delivering_.clear();
 }

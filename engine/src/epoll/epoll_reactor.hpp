@@ -19,16 +19,17 @@
 namespace coreloop::detail {
 
 /// The reactor for kernels or containers without a usable io_uring.
-/// Ops on one fd and direction complete in submission order. fds must be non-blocking (the
-/// loop creates them so); socket ops add MSG_DONTWAIT, but read/write on a blocking fd would
-/// block the shard. A poll op that wants both POLLIN and POLLOUT waits on the read list and is
-/// also woken by writability. Interest in a direction outlives its last waiter until an
-/// event shows it idle, which saves an epoll_ctl per op; so the owner must call forget_fd()
-/// before closing. If it does not, a reused fd number still works when it comes from an accept
-/// op or when its first op needs a direction not registered before, but an op that finds
-/// its direction already (stalely) registered can wait forever.
-/// Errors: the constructor throws std::system_error (errno) if epoll or the eventfd cannot be
-/// made; ops report -errno through their completion. Shard: one thread, except wake().
+/// Ops on one fd and direction complete in submission order. Multishot ops stay queued and
+/// run a few times per readiness event (level-triggered epoll reports the rest next time). fds must
+/// be non-blocking (the loop creates them so); socket ops add MSG_DONTWAIT, but read/write on a
+/// blocking fd would block the shard. A poll op that wants both POLLIN and POLLOUT waits on the
+/// read list and is also woken by writability. Interest in a direction outlives its last waiter
+/// until an event shows it idle, which saves an epoll_ctl per op; so the owner must call
+/// forget_fd() before closing. If it does not, a reused fd number still works when it comes from an
+/// accept op or when its first op needs a direction not registered before, but an op that finds its
+/// direction already (stalely) registered can wait forever. Errors: the constructor throws
+/// std::system_error (errno) if epoll or the eventfd cannot be made; ops report -errno through
+/// their completion. Shard: one thread, except wake().
 class epoll_reactor final : public reactor {
 public:
     epoll_reactor();
@@ -43,6 +44,7 @@ public:
     void wake() noexcept override;
     void forget_fd(int fd) noexcept override;
     std::size_t in_flight() const noexcept override { return in_flight_; }
+    void give_back(std::uint16_t id) noexcept override { free_buffers_.push_back(id); }
 
 private:
     /// What the reactor knows about one fd number.
@@ -58,6 +60,7 @@ private:
     struct completion {
         io_op* op;
         int res;
+        std::uint32_t flags;
     };
 
     fd_state& state_for(int fd);
@@ -65,6 +68,8 @@ private:
     void enqueue(io_op& op) noexcept;
     void unlink(fd_state& st, io_op& op) noexcept;
     void complete_later(io_op& op, int res) noexcept;
+    int multishot_round(io_op& op) noexcept;
+    int recv_into_pool(io_op& op, std::uint32_t& flags) noexcept;
     void reset_reused_fd(int fd) noexcept;
     int set_interest(int fd, fd_state& st, std::uint32_t events) noexcept;
     void drop_idle_interest(int fd, fd_state& st, bool read_ready, bool write_ready) noexcept;
@@ -83,6 +88,9 @@ private:
     std::size_t in_flight_ = 0;
     std::vector<fd_state> fds_;
     std::vector<completion> completed_;
+    // Ids of the receive buffers no recv_multishot completion holds; filled on first use.
+    std::vector<std::uint16_t> free_buffers_;
+    bool buffers_failed_ = false;
     // Swapped with completed_ while delivering, so completions made by on_complete callbacks
     // wait for the next poll() and a steady state allocates nothing.
     std::vector<completion> delivering_;

@@ -115,12 +115,16 @@ int perform(io_op& op) noexcept {
     case op_code::poll:
         return perform_poll(op);
     case op_code::recv:
+    case op_code::recv_multishot: // into the buffer the reactor picked
         return perform_recv(op);
+    case op_code::recvmsg:
+        return retry_eintr([&] { return ::recvmsg(op.fd, op.msg, op.msg_flags | MSG_DONTWAIT); });
     case op_code::send:
         return perform_send(op);
     case op_code::sendmsg:
         return perform_sendmsg(op);
     case op_code::accept:
+    case op_code::accept_multishot:
         return perform_accept(op);
     case op_code::connect:
         return perform_connect(op);
@@ -137,6 +141,9 @@ direction direction_of(const io_op& op) noexcept {
     case op_code::recv:
     case op_code::accept:
     case op_code::read:
+    case op_code::accept_multishot:
+    case op_code::recv_multishot:
+    case op_code::recvmsg:
         return direction::read;
     case op_code::send:
     case op_code::sendmsg:

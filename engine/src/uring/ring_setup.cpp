@@ -67,7 +67,7 @@ constexpr opcode_name required_opcodes[] = {
         {IORING_OP_RECV, "opcode RECV"},         {IORING_OP_SEND, "opcode SEND"},
         {IORING_OP_SENDMSG, "opcode SENDMSG"},   {IORING_OP_ACCEPT, "opcode ACCEPT"},
         {IORING_OP_CONNECT, "opcode CONNECT"},   {IORING_OP_READ, "opcode READ"},
-        {IORING_OP_WRITE, "opcode WRITE"},
+        {IORING_OP_WRITE, "opcode WRITE"},       {IORING_OP_RECVMSG, "opcode RECVMSG"},
 };
 
 struct probe_deleter {

@@ -6,6 +6,7 @@
 #include <array>
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 #include <system_error>
 
@@ -40,6 +41,7 @@ enum class deferral : std::uint8_t {
     submit,          // no SQE was free when it was submitted
     cancel,          // in the kernel; no SQE was free for its ASYNC_CANCEL
     cancelled_early, // cancelled before it reached the kernel: completes with -ECANCELED
+    unsupported,     // a recv_multishot without a buffer ring: completes with -EOPNOTSUPP
 };
 
 deferral state_of(const io_op& op) noexcept {
@@ -103,13 +105,19 @@ uring_reactor::uring_reactor() {
 
 uring_reactor::~uring_reactor() {
     cancel_all_on_exit();
-    io_uring_queue_exit(&ring_);
+    io_uring_queue_exit(&ring_); // unregisters the buffer ring too
+    free_buffer_ring();
     ::close(wake_fd_);
 }
 
 void uring_reactor::submit(io_op& op) noexcept {
     ++in_flight_;
     set_state(op, deferral::none);
+    if (op.code == op_code::recv_multishot && !ensure_buffer_ring()) {
+        set_state(op, deferral::unsupported);
+        deferred_.push(op);
+        return;
+    }
     // Behind deferred ops, an op must wait its turn: two sends on one socket must not swap.
     if (!deferred_.empty() || !try_queue(op)) {
         set_state(op, deferral::submit);
@@ -124,6 +132,7 @@ void uring_reactor::cancel(io_op& op) noexcept {
         return;
     case deferral::cancel:
     case deferral::cancelled_early:
+    case deferral::unsupported:
         return;
     case deferral::none:
         break;
@@ -223,10 +232,10 @@ std::size_t uring_reactor::flush_deferred() noexcept {
     while (!deferred_.empty()) {
         io_op& op = *deferred_.head;
         const deferral why = state_of(op);
-        if (why == deferral::cancelled_early) {
+        if (why == deferral::cancelled_early || why == deferral::unsupported) {
             deferred_.remove(op);
             set_state(op, deferral::none);
-            complete(op, -ECANCELED, 0);
+            complete(op, why == deferral::unsupported ? -EOPNOTSUPP : -ECANCELED, 0);
             ++delivered;
             continue;
         }
@@ -318,7 +327,11 @@ void uring_reactor::deliver(const completion& c) noexcept {
         return;
     }
     auto* op = reinterpret_cast<io_op*>(static_cast<std::uintptr_t>(c.user_data));
-    complete(*op, c.res, (c.flags & IORING_CQE_F_MORE) != 0 ? completion_more : 0);
+    std::uint32_t flags = (c.flags & IORING_CQE_F_MORE) != 0 ? completion_more : 0;
+    if ((c.flags & IORING_CQE_F_BUFFER) != 0) {
+        flags |= buffer_flags(static_cast<std::uint16_t>(c.flags >> IORING_CQE_BUFFER_SHIFT));
+    }
+    complete(*op, c.res, flags);
 }
 
 void uring_reactor::complete(io_op& op, int res, std::uint32_t flags) noexcept {
@@ -379,6 +392,57 @@ bool uring_reactor::discard_completions() noexcept {
         io_uring_cqe_seen(&ring_, cqe);
     }
     return cancel_any_works;
+}
+
+void uring_reactor::give_back(std::uint16_t id) noexcept {
+    // Visible to the kernel at once: the advance is a release store of the ring's tail.
+    io_uring_buf_ring_add(buffer_ring_, buffers_.data(id), buffers_.size(), id,
+                          io_uring_buf_ring_mask(buffers_.count()), 0);
+    io_uring_buf_ring_advance(buffer_ring_, 1);
+}
+
+// Registers the provided-buffer ring (liburing 2.3 has no io_uring_setup_buf_ring, so the
+// ring's memory is ours). Failure (a kernel before 5.19, ENOMEM) is remembered: multishot
+// receives then complete with -EOPNOTSUPP and their owners use plain receives.
+bool uring_reactor::ensure_buffer_ring() noexcept {
+    if (buffer_ring_ != nullptr || buffer_ring_failed_) {
+        return buffer_ring_ != nullptr;
+    }
+    buffer_ring_failed_ = true;
+    const std::uint32_t count = buffers_.count();
+    if (!buffers_.allocated() && !buffers_.allocate()) {
+        return false;
+    }
+    constexpr std::size_t page = 4096;
+    const std::size_t bytes = (count * sizeof(io_uring_buf) + page - 1) / page * page;
+    void* memory = nullptr;
+    if (::posix_memalign(&memory, page, bytes) != 0) {
+        return false;
+    }
+    auto* ring = static_cast<io_uring_buf_ring*>(memory);
+    io_uring_buf_ring_init(ring);
+    io_uring_buf_reg reg{};
+    reg.ring_addr = reinterpret_cast<std::uintptr_t>(ring);
+    reg.ring_entries = count;
+    reg.bgid = uring::recv_buffer_group;
+    if (io_uring_register_buf_ring(&ring_, &reg, 0) < 0) {
+        std::free(memory);
+        return false;
+    }
+    const int mask = io_uring_buf_ring_mask(count);
+    for (std::uint32_t id = 0; id < count; ++id) {
+        io_uring_buf_ring_add(ring, buffers_.data(static_cast<std::uint16_t>(id)), buffers_.size(),
+                              static_cast<unsigned short>(id), mask, static_cast<int>(id));
+    }
+    io_uring_buf_ring_advance(ring, static_cast<int>(count));
+    buffer_ring_ = ring;
+    buffer_ring_failed_ = false;
+    return true;
+}
+
+void uring_reactor::free_buffer_ring() noexcept {
+    std::free(buffer_ring_);
+    buffer_ring_ = nullptr;
 }
 
 std::unique_ptr<reactor> make_uring_reactor() {

@@ -38,6 +38,7 @@ public:
     void wake() noexcept override;
     void forget_fd(int fd) noexcept override;
     std::size_t in_flight() const noexcept override { return in_flight_; }
+    void give_back(std::uint16_t id) noexcept override;
 
     /// The IORING_SETUP_* flags the kernel accepted for this ring.
     unsigned setup_flags() const noexcept { return setup_flags_; }
@@ -73,6 +74,8 @@ private:
     void deliver(const completion& c) noexcept;
     void complete(io_op& op, int res, std::uint32_t flags) noexcept;
     void cancel_all_on_exit() noexcept;
+    bool ensure_buffer_ring() noexcept;
+    void free_buffer_ring() noexcept;
     bool discard_completions() noexcept;
 
     io_uring ring_{};
@@ -85,6 +88,9 @@ private:
     std::size_t in_flight_ = 0;
     op_queue deferred_;
     bool wait_error_logged_ = false;
+    // The provided-buffer ring recv_multishot draws from, registered on first use.
+    io_uring_buf_ring* buffer_ring_ = nullptr;
+    bool buffer_ring_failed_ = false;
 };
 
 /// Creates a uring_reactor. Errors: std::system_error as its constructor, or with the errno

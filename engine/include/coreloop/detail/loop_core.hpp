@@ -18,6 +18,33 @@ namespace coreloop::detail {
 
 class reactor;
 class shard_links;
+struct io_op;
+
+/// Work the loop does right before it polls the kernel, once per queueing: a transport's
+/// writes of one iteration leave in one system call.
+struct flush_hook {
+    using run_fn = void (*)(flush_hook& self) noexcept;
+    explicit flush_hook(run_fn fn) noexcept
+        : run(fn) {}
+    run_fn run;
+    flush_hook* next_flush = nullptr;
+    bool flush_queued = false;
+};
+
+/// Something that holds kernel operations outside any task (a transport, a server): the loop
+/// tells it to end them when it closes.
+class loop_resource {
+public:
+    /// Ends every operation (cancels them); must not run callbacks of user code.
+    virtual void on_loop_close() noexcept = 0;
+
+    virtual ~loop_resource() = default;
+
+private:
+    friend struct loop_core;
+    loop_resource* next_resource_ = nullptr;
+    loop_resource* prev_resource_ = nullptr;
+};
 class task_core;
 class io_awaiter_base;
 
@@ -37,6 +64,8 @@ struct loop_core {
     std::int64_t live_futures = 0;
 
     io_awaiter_base* ops_in_flight = nullptr;
+    flush_hook* flushes = nullptr;      // queued flush hooks, newest first
+    loop_resource* resources = nullptr; // open transports and servers
     /// The cross-shard rings, on a loop that is an engine's shard (owned by the engine).
     shard_links* links = nullptr;
 
@@ -49,6 +78,23 @@ struct loop_core {
     void cancel_and_drain(io_awaiter_base& op) noexcept;
     /// Cancels every tracked op and waits for all their completions (loop close).
     void cancel_all_ops() noexcept;
+
+    /// Queues h to run before the next poll (no-op if queued already).
+    void queue_flush(flush_hook& h) noexcept {
+        if (!h.flush_queued) {
+            h.flush_queued = true;
+            h.next_flush = flushes;
+            flushes = &h;
+        }
+    }
+    bool has_flushes() const noexcept { return flushes != nullptr; }
+    /// Runs the queued flush hooks (hooks queued meanwhile run too).
+    void run_flushes() noexcept;
+
+    void add_resource(loop_resource& r) noexcept;
+    void remove_resource(loop_resource& r) noexcept;
+    /// Loop close: on_loop_close() for every resource, which removes itself.
+    void close_resources() noexcept;
 
     /// Reads the clock (the virtual one in tests) into `now`.
     void update_time() noexcept {

@@ -3,11 +3,14 @@
 
 #include <liburing.h>
 
+#include "accept_multishot_op.hpp"
 #include "accept_op.hpp"
 #include "connect_op.hpp"
 #include "poll_op.hpp"
 #include "read_op.hpp"
+#include "recv_multishot_op.hpp"
 #include "recv_op.hpp"
+#include "recvmsg_op.hpp"
 #include "send_op.hpp"
 #include "sendmsg_op.hpp"
 #include "write_op.hpp"
@@ -41,6 +44,15 @@ inline void prepare(io_uring_sqe* sqe, const io_op& op) noexcept {
         return;
     case op_code::write:
         prepare_write(sqe, op);
+        return;
+    case op_code::accept_multishot:
+        prepare_accept_multishot(sqe, op);
+        return;
+    case op_code::recv_multishot:
+        prepare_recv_multishot(sqe, op);
+        return;
+    case op_code::recvmsg:
+        prepare_recvmsg(sqe, op);
         return;
     }
     // An op_code outside the enum is a bug; a NOP completes it with 0 rather than hanging it.
