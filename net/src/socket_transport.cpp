@@ -1,8 +1,10 @@
 // socket_transport's life: connection_made, close, abort, and the events it runs.
 #include "socket_transport.hpp"
 
+#include <cerrno>
 #include <stdexcept>
 
+#include "io_errors.hpp"
 #include <coreloop/detail/raw_io.hpp>
 #include <coreloop/event_loop.hpp>
 
@@ -88,6 +90,9 @@ void socket_transport::abort() noexcept {
 
 void socket_transport::end_ops() noexcept {
     pending_.clear();
+    if (!loop_closing_) {
+        wake_drained(make_io_error(ECONNRESET, "Connection lost"));
+    }
     if (send_in_flight_) {
         coreloop::detail::cancel_op(loop_, send_op_);
     }

@@ -16,9 +16,11 @@
 #include <utility>
 #include <vector>
 
+#include <coreloop/coro.hpp>
 #include <coreloop/detail/io_op.hpp>
 #include <coreloop/detail/loop_core.hpp>
 #include <coreloop/detail/ready_queue.hpp>
+#include <coreloop/future.hpp>
 #include <coreloop/net/protocol.hpp>
 #include <coreloop/net/transport.hpp>
 #include <coreloop/socket.hpp>
@@ -70,6 +72,11 @@ public:
     void set_write_buffer_limits(std::optional<std::size_t> high = std::nullopt,
                                  std::optional<std::size_t> low = std::nullopt) override;
 
+    /// Waits until everything written so far is in the kernel (sendfile's first step).
+    /// Errors: connection_reset_error if the connection is lost first.
+    coro<void> wait_drained();
+    int fileno() const noexcept { return sock_.fileno(); }
+
     // transport_life
     void close_connection() noexcept override { close(); }
     void abort_connection() noexcept override { abort(); }
@@ -108,6 +115,7 @@ private:
     void submit_send() noexcept;
     static void on_send(io_op& op, int res, std::uint32_t flags) noexcept;
     void buffer_drained() noexcept;
+    void wake_drained(std::exception_ptr exc) noexcept;
 
     protocol* plain_;             // one of these two is set
     buffered_protocol* buffered_; // (protocol_owner_ holds the object)
@@ -136,6 +144,7 @@ private:
     bool send_in_flight_ = false;
     bool eof_requested_ = false;
     bool eof_sent_ = false;
+    std::vector<future<void>> drained_waiters_;
     unsigned writes_after_close_ = 0;
 };
 

@@ -9,6 +9,7 @@
 #include "io_errors.hpp"
 #include "socket_transport.hpp"
 #include <coreloop/detail/raw_io.hpp>
+#include <coreloop/event_loop.hpp>
 #include <coreloop/exceptions.hpp>
 #include <coreloop/log.hpp>
 
@@ -103,6 +104,7 @@ void socket_transport::on_send(io_op& op, int res, std::uint32_t /*flags*/) noex
 // Everything written reached the kernel: a requested half-close or close happens now.
 void socket_transport::buffer_drained() noexcept {
     release_if_large(pending_);
+    wake_drained(nullptr);
     if (eof_requested_ && !eof_sent_ && !lost_scheduled_) {
         eof_sent_ = true;
         try {
@@ -115,6 +117,33 @@ void socket_transport::buffer_drained() noexcept {
     if (closing_ && !lost_scheduled_) {
         lost_scheduled_ = true;
         schedule(lost);
+    }
+}
+
+coro<void> socket_transport::wait_drained() {
+    if (lost_scheduled_) {
+        throw connection_reset_error(ECONNRESET, "Connection lost");
+    }
+    if (get_write_buffer_size() == 0 && !send_in_flight_) {
+        co_return;
+    }
+    future<void> drained = loop_.owner->create_future<void>();
+    drained_waiters_.push_back(drained);
+    co_await drained;
+}
+
+void socket_transport::wake_drained(std::exception_ptr exc) noexcept {
+    std::vector<future<void>> waiters = std::move(drained_waiters_);
+    drained_waiters_.clear();
+    for (auto& w : waiters) {
+        if (w.done()) {
+            continue; // its wait was cancelled
+        }
+        if (exc) {
+            w.set_exception(exc);
+        } else {
+            w.set_result();
+        }
     }
 }
 
