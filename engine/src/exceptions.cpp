@@ -1,9 +1,18 @@
-// Maps an errno to the matching io_error subclass.
+// Maps an errno to the matching io_error subclass; the messages of the stream errors.
 #include <coreloop/exceptions.hpp>
 
 #include <cerrno>
 
 namespace coreloop {
+
+incomplete_read_error::incomplete_read_error(std::string partial_bytes,
+                                             std::optional<std::size_t> expected_size)
+    : std::runtime_error(std::to_string(partial_bytes.size()) +
+                         " bytes read on a total of " +
+                         (expected_size ? std::to_string(*expected_size) : std::string("None")) +
+                         " expected bytes")
+    , partial(std::move(partial_bytes))
+    , expected(expected_size) {}
 
 void throw_io_error(int err, const std::string& what) {
     switch (err) {

@@ -5,6 +5,7 @@
 #include <stdexcept>
 
 #include "io_errors.hpp"
+#include "wake_all.hpp"
 #include <coreloop/detail/raw_io.hpp>
 #include <coreloop/event_loop.hpp>
 
@@ -91,7 +92,7 @@ void socket_transport::abort() noexcept {
 void socket_transport::end_ops() noexcept {
     pending_.clear();
     if (!loop_closing_) {
-        wake_drained(make_io_error(ECONNRESET, "Connection lost"));
+        wake_all(drained_waiters_, make_io_error(ECONNRESET, "Connection lost"));
     }
     if (send_in_flight_) {
         coreloop::detail::cancel_op(loop_, send_op_);

@@ -115,7 +115,6 @@ private:
     void submit_send() noexcept;
     static void on_send(io_op& op, int res, std::uint32_t flags) noexcept;
     void buffer_drained() noexcept;
-    void wake_drained(std::exception_ptr exc) noexcept;
 
     protocol* plain_;             // one of these two is set
     buffered_protocol* buffered_; // (protocol_owner_ holds the object)

@@ -8,6 +8,7 @@
 
 #include "io_errors.hpp"
 #include "socket_transport.hpp"
+#include "wake_all.hpp"
 #include <coreloop/detail/raw_io.hpp>
 #include <coreloop/event_loop.hpp>
 #include <coreloop/exceptions.hpp>
@@ -104,7 +105,7 @@ void socket_transport::on_send(io_op& op, int res, std::uint32_t /*flags*/) noex
 // Everything written reached the kernel: a requested half-close or close happens now.
 void socket_transport::buffer_drained() noexcept {
     release_if_large(pending_);
-    wake_drained(nullptr);
+    wake_all(drained_waiters_, nullptr);
     if (eof_requested_ && !eof_sent_ && !lost_scheduled_) {
         eof_sent_ = true;
         try {
@@ -130,21 +131,6 @@ coro<void> socket_transport::wait_drained() {
     future<void> drained = loop_.owner->create_future<void>();
     drained_waiters_.push_back(drained);
     co_await drained;
-}
-
-void socket_transport::wake_drained(std::exception_ptr exc) noexcept {
-    std::vector<future<void>> waiters = std::move(drained_waiters_);
-    drained_waiters_.clear();
-    for (auto& w : waiters) {
-        if (w.done()) {
-            continue; // its wait was cancelled
-        }
-        if (exc) {
-            w.set_exception(exc);
-        } else {
-            w.set_result();
-        }
-    }
 }
 
 void socket_transport::write_eof() {

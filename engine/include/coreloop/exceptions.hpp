@@ -1,7 +1,9 @@
 // The exceptions of the engine, with asyncio's names in snake_case.
 #pragma once
 
+#include <cstddef>
 #include <exception>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <system_error>
@@ -56,6 +58,28 @@ public:
 class invalid_state_error : public std::logic_error {
 public:
     using std::logic_error::logic_error;
+};
+
+/// The stream ended before a read had all it asked for (asyncio.IncompleteReadError, an
+/// EOFError). `partial` holds the bytes read, which the stream no longer has; `expected` is
+/// the size asked for (nullopt for readuntil, asyncio's None).
+class incomplete_read_error : public std::runtime_error {
+public:
+    incomplete_read_error(std::string partial_bytes, std::optional<std::size_t> expected_size);
+
+    std::string partial;
+    std::optional<std::size_t> expected;
+};
+
+/// A read would have gone past the stream's limit (asyncio.LimitOverrunError). `consumed` is
+/// how many bytes the read had looked at; they are still in the stream.
+class limit_overrun_error : public std::runtime_error {
+public:
+    limit_overrun_error(const std::string& message, std::size_t consumed_bytes)
+        : std::runtime_error(message)
+        , consumed(consumed_bytes) {}
+
+    std::size_t consumed;
 };
 
 /// An operating-system error, carrying errno in code() (Python's OSError).
