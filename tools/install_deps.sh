@@ -5,6 +5,8 @@ set -euo pipefail
 
 packages=(
     g++ cmake ninja-build pkg-config git python3
+    # perf/net/compare_echo.sh: ss (iproute2) sees when a server listens.
+    iproute2
     liburing-dev libhwloc-dev libssl-dev
     libgtest-dev libgmock-dev libbenchmark-dev
     # clang-19 builds the sanitizer configurations (llvm-19 brings the llvm-symbolizer their

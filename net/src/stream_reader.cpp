@@ -90,7 +90,7 @@ void stream_reader::check_exception() const {
     }
 }
 
-coro<void> stream_reader::wait_for_data(const char* caller) {
+stream_reader::data_wait stream_reader::wait_for_data(const char* caller) {
     if (waiter_) {
         throw std::runtime_error(std::string(caller) +
                                  "() called while another coroutine is already waiting for "
@@ -105,11 +105,7 @@ coro<void> stream_reader::wait_for_data(const char* caller) {
     }
     future<void> w = get_running_loop().create_future<void>();
     waiter_ = w;
-    struct forget {
-        std::optional<future<void>>& waiter;
-        ~forget() { waiter.reset(); } // also when the wait is cancelled
-    } guard{waiter_};
-    co_await w;
+    return data_wait(*this, std::move(w));
 }
 
 std::string stream_reader::take(std::size_t n) {
@@ -142,7 +138,10 @@ coro<std::string> stream_reader::read(std::ptrdiff_t n) {
         }
     }
     if (buffered() == 0 && !eof_) {
-        co_await wait_for_data("read");
+        {
+            data_wait wait = wait_for_data("read");
+            co_await wait;
+        }
     }
     co_return take(std::min(static_cast<std::size_t>(n), buffered()));
 }
@@ -154,7 +153,10 @@ coro<std::string> stream_reader::readexactly(std::size_t n) {
             std::string partial = take(buffered());
             throw incomplete_read_error(std::move(partial), n);
         }
-        co_await wait_for_data("readexactly");
+        {
+            data_wait wait = wait_for_data("readexactly");
+            co_await wait;
+        }
     }
     co_return take(n);
 }
@@ -215,7 +217,10 @@ coro<std::string> stream_reader::readuntil(std::span<const std::string_view> sep
             std::string partial = take(buffered());
             throw incomplete_read_error(std::move(partial), std::nullopt);
         }
-        co_await wait_for_data("readuntil");
+        {
+            data_wait wait = wait_for_data("readuntil");
+            co_await wait;
+        }
     }
     if (found->start > limit_) {
         throw limit_overrun_error("Separator is found, but chunk is longer than limit",

@@ -75,7 +75,25 @@ private:
         std::size_t end;
     };
 
-    coro<void> wait_for_data(const char* caller);
+    /// Awaiting it waits for feed_data/feed_eof/set_exception; when the wait ends (also by
+    /// cancellation) the reader forgets its waiter. An awaitable, not a coroutine: a waiting
+    /// read costs no second frame.
+    class data_wait {
+    public:
+        data_wait(stream_reader& r, future<void> f) noexcept
+            : reader_(&r)
+            , waiter_(std::move(f)) {}
+        data_wait(const data_wait&) = delete;
+        data_wait& operator=(const data_wait&) = delete;
+        ~data_wait() { reader_->waiter_.reset(); }
+        auto operator co_await() & noexcept { return waiter_.operator co_await(); }
+
+    private:
+        stream_reader* reader_;
+        future<void> waiter_;
+    };
+
+    data_wait wait_for_data(const char* caller);
     void wake_waiter() noexcept;
     void maybe_resume_transport() noexcept;
     std::optional<match> find(std::span<const std::string_view> seps, std::size_t from) const;
