@@ -229,24 +229,9 @@ coro<std::shared_ptr<transport>> start_transport(socket sock, std::shared_ptr<ba
     }
     auto& loop = coreloop::detail::running_loop_core();
     future<void> made = loop.owner->create_future<void>();
-    auto on_made = [made](std::exception_ptr e) mutable {
-        if (made.done()) {
-            return; // the waiting task was cancelled
-        }
-        if (e) {
-            made.set_exception(e);
-        } else {
-            made.set_result();
-        }
-    };
     std::shared_ptr<socket_transport> t =
-            socket_transport::start(loop, std::move(sock), std::move(p), std::move(on_made));
-    try {
-        co_await made;
-    } catch (...) {
-        t->close();
-        throw;
-    }
+            socket_transport::start(loop, std::move(sock), std::move(p), signal_made(made));
+    co_await wait_made(made, *t);
     co_return t;
 }
 

@@ -97,19 +97,9 @@ start_datagram_transport(socket sock, std::shared_ptr<datagram_protocol> p) {
     }
     auto& loop = coreloop::detail::running_loop_core();
     future<void> made = loop.owner->create_future<void>();
-    auto on_made = [made]() mutable {
-        if (!made.done()) {
-            made.set_result();
-        }
-    };
     auto t = datagram_socket_transport::start(loop, std::move(sock), std::move(p),
-                                              std::move(on_made));
-    try {
-        co_await made;
-    } catch (...) {
-        t->close();
-        throw;
-    }
+                                              signal_made(made));
+    co_await wait_made(made, *t);
     co_return t;
 }
 

@@ -22,11 +22,9 @@ constexpr std::size_t low_water = high_water / 4;
 
 datagram_socket_transport::datagram_socket_transport(loop_core& loop,
                                                      socket sock,
-                                                     std::shared_ptr<datagram_protocol> p,
-                                                     std::function<void()> on_made)
+                                                     std::shared_ptr<datagram_protocol> p)
     : transport_life(loop, std::move(sock), p)
-    , protocol_(p.get())
-    , on_made_(std::move(on_made)) {
+    , protocol_(p.get()) {
     recv_op_.owner = this;
     recv_op_.on_complete = &datagram_socket_transport::on_recv;
     recv_op_.code = coreloop::detail::op_code::recvmsg;
@@ -48,9 +46,8 @@ datagram_socket_transport::start(loop_core& loop,
                                  socket sock,
                                  std::shared_ptr<datagram_protocol> p,
                                  std::function<void()> on_made) {
-    auto t = std::make_shared<datagram_socket_transport>(loop, std::move(sock), std::move(p),
-                                                         std::move(on_made));
-    t->begin(t);
+    auto t = std::make_shared<datagram_socket_transport>(loop, std::move(sock), std::move(p));
+    t->begin(t, std::move(on_made));
     return t;
 }
 
@@ -58,11 +55,7 @@ void datagram_socket_transport::run_events(unsigned due) noexcept {
     if ((due & made) != 0) {
         call_protocol("connection_made", [this] { protocol_->connection_made(*this); });
         start_reading();
-        if (on_made_) {
-            auto done = std::move(on_made_);
-            on_made_ = nullptr;
-            done();
-        }
+        announce_made();
     }
     if ((due & lost) != 0) {
         call_connection_lost();

@@ -24,10 +24,7 @@ using coreloop::detail::io_op;
 
 class datagram_socket_transport final : public datagram_transport, public transport_life {
 public:
-    datagram_socket_transport(loop_core& loop,
-                              socket sock,
-                              std::shared_ptr<datagram_protocol> p,
-                              std::function<void()> on_made);
+    datagram_socket_transport(loop_core& loop, socket sock, std::shared_ptr<datagram_protocol> p);
     ~datagram_socket_transport() override;
 
     static std::shared_ptr<datagram_socket_transport> start(loop_core& loop,
@@ -70,7 +67,6 @@ private:
     void report_error(int err, const char* what) noexcept;
 
     datagram_protocol* protocol_;
-    std::function<void()> on_made_;
     sock_address peer_;
     bool connected_ = false;
 

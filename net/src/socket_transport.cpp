@@ -33,8 +33,7 @@ std::shared_ptr<socket_transport> socket_transport::start(loop_core& loop,
                                                           std::shared_ptr<base_protocol> protocol,
                                                           made_callback on_made) {
     auto t = std::make_shared<socket_transport>(loop, std::move(sock), std::move(protocol));
-    t->on_made_ = std::move(on_made);
-    t->begin(t);
+    t->begin(t, std::move(on_made));
     return t;
 }
 
@@ -61,15 +60,7 @@ void socket_transport::connection_made() noexcept {
         }
     });
     start_reading();
-    if (on_made_) {
-        auto done = std::move(on_made_);
-        on_made_ = nullptr;
-        try {
-            done(nullptr);
-        } catch (...) {
-            coreloop::detail::report_callback_exception(loop_, std::current_exception());
-        }
-    }
+    announce_made();
 }
 
 void socket_transport::close() noexcept {

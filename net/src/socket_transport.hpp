@@ -33,9 +33,8 @@ using coreloop::detail::io_op;
 
 class socket_transport final : public transport, public transport_life {
 public:
-    /// Called once connection_made() has run (or with the exception that made the transport
-    /// close before), to complete create_connection's wait.
-    using made_callback = std::function<void(std::exception_ptr)>;
+    /// Called once connection_made() has run, to complete create_connection's wait.
+    using made_callback = std::function<void()>;
 
     /// Takes a connected socket; start() begins the protocol's life.
     /// Errors: std::invalid_argument unless p is a protocol or a buffered_protocol.
@@ -118,7 +117,6 @@ private:
 
     protocol* plain_;             // one of these two is set
     buffered_protocol* buffered_; // (protocol_owner_ holds the object)
-    made_callback on_made_;
     owned_op recv_op_;
     owned_op send_op_;
     owned_flush flush_;

@@ -7,6 +7,15 @@
 
 namespace coreloop::net::detail {
 
+coro<void> wait_made(future<void> made, base_transport& t) {
+    try {
+        co_await made;
+    } catch (...) {
+        t.close();
+        throw;
+    }
+}
+
 transport_life::transport_life(loop_core& loop,
                                socket sock,
                                std::shared_ptr<base_protocol> protocol)
@@ -21,11 +30,24 @@ transport_life::~transport_life() {
     }
 }
 
-void transport_life::begin(std::shared_ptr<base_transport> self) {
+void transport_life::begin(std::shared_ptr<base_transport> self, std::function<void()> on_made) {
     self_ = std::move(self);
+    on_made_ = std::move(on_made);
     loop_.add_resource(*this);
     registered_ = true;
     schedule(made);
+}
+
+void transport_life::announce_made() noexcept {
+    if (on_made_) {
+        auto done = std::move(on_made_);
+        on_made_ = nullptr;
+        try {
+            done();
+        } catch (...) {
+            coreloop::detail::report_callback_exception(loop_, std::current_exception());
+        }
+    }
 }
 
 void transport_life::schedule(unsigned e) noexcept {

@@ -7,12 +7,15 @@
 #include <any>
 #include <cstddef>
 #include <exception>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
 
+#include <coreloop/coro.hpp>
 #include <coreloop/detail/loop_core.hpp>
 #include <coreloop/detail/ready_queue.hpp>
+#include <coreloop/future.hpp>
 #include <coreloop/net/protocol.hpp>
 #include <coreloop/net/transport.hpp>
 #include <coreloop/socket.hpp>
@@ -25,6 +28,20 @@ using coreloop::detail::loop_resource;
 using coreloop::detail::runnable;
 
 class transport_life;
+
+/// The callback a new transport calls once its protocol's connection_made() has run: it
+/// completes `made` (unless the wait for it was cancelled).
+inline std::function<void()> signal_made(future<void> made) {
+    return [made]() mutable {
+        if (!made.done()) {
+            made.set_result();
+        }
+    };
+}
+
+/// Waits for `made` (create_connection returns only after connection_made, as asyncio);
+/// a wait that fails or is cancelled closes t.
+coro<void> wait_made(future<void> made, base_transport& t);
 
 /// Keeps count of the connections a server accepted (for wait_closed and close_clients).
 class connection_tracker {
@@ -60,8 +77,11 @@ protected:
     /// The callbacks run_events() delivers, in this order.
     enum event : unsigned { made = 1, stashed_data = 2, lost = 4 };
 
-    /// Starts the life: `self` (this transport) is kept until the end, connection_made is due.
-    void begin(std::shared_ptr<base_transport> self);
+    /// Starts the life: `self` (this transport) is kept until the end, connection_made is due,
+    /// and `on_made` (if set) is called once it has run.
+    void begin(std::shared_ptr<base_transport> self, std::function<void()> on_made);
+    /// Calls the on_made callback given to begin(), once (after connection_made).
+    void announce_made() noexcept;
     void schedule(unsigned e) noexcept;
     /// Runs the due events (connection_made and the transport's own ones).
     virtual void run_events(unsigned due) noexcept = 0;
@@ -112,6 +132,7 @@ private:
 
     std::shared_ptr<base_transport> self_; // alive while the connection is
     std::shared_ptr<connection_tracker> tracker_;
+    std::function<void()> on_made_;
     owned_runnable events_runnable_;
     unsigned events_ = 0;
     bool registered_ = false;

@@ -9,6 +9,7 @@
 
 #include <sys/resource.h>
 
+#include "echo_handlers.hpp"
 #include <coreloop/engine.hpp>
 #include <coreloop/exceptions.hpp>
 #include <coreloop/net/server.hpp>
@@ -28,27 +29,9 @@ struct options {
     std::string cpuset;
 };
 
-/// Writes back what it receives: the writes of one loop iteration leave in one send.
-class echo_protocol final : public net::protocol {
-public:
-    void connection_made(net::transport& t) override { transport_ = &t; }
-    void data_received(std::span<const std::byte> data) override { transport_->write(data); }
-
-private:
-    net::transport* transport_ = nullptr;
-};
-
 coro<void> echo_stream(std::shared_ptr<net::stream_reader> reader,
                        std::shared_ptr<net::stream_writer> writer) {
-    for (;;) {
-        std::string data = co_await reader->read(64 * 1024);
-        if (data.empty()) {
-            break;
-        }
-        writer->write(data);
-        co_await writer->drain();
-    }
-    writer->close();
+    return perf::echo_stream(std::move(reader), std::move(writer), 64 * 1024);
 }
 
 coro<void> serve(const options& opts) {
@@ -58,7 +41,7 @@ coro<void> serve(const options& opts) {
         co_await srv.start(echo_stream, opts.host, opts.port, server_opts,
                            net::default_stream_limit);
     } else {
-        net::protocol_factory factory = [] { return std::make_shared<echo_protocol>(); };
+        net::protocol_factory factory = [] { return std::make_shared<perf::echo_protocol>(); };
         co_await srv.start(std::move(factory), opts.host, opts.port, server_opts);
     }
     std::printf("listening on %s:%u\n", opts.host.c_str(), srv.port());

@@ -19,6 +19,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "echo_handlers.hpp"
 #include <coreloop/engine.hpp>
 #include <coreloop/net/server.hpp>
 #include <coreloop/net/streams.hpp>
@@ -40,25 +41,9 @@ long resident_bytes() {
     return resident * ::sysconf(_SC_PAGESIZE);
 }
 
-class echo_protocol final : public net::protocol {
-public:
-    void connection_made(net::transport& t) override { transport_ = &t; }
-    void data_received(std::span<const std::byte> data) override { transport_->write(data); }
-
-private:
-    net::transport* transport_ = nullptr;
-};
-
 coro<void> echo_stream(std::shared_ptr<net::stream_reader> reader,
                        std::shared_ptr<net::stream_writer> writer) {
-    for (;;) {
-        std::string data = co_await reader->read(4096);
-        if (data.empty()) {
-            break;
-        }
-        writer->write(data);
-        co_await writer->drain();
-    }
+    return perf::echo_stream(std::move(reader), std::move(writer), 4096);
 }
 
 /// Sends 16 MiB through one connection and reads the echo: every shared receive buffer of the
@@ -119,7 +104,7 @@ coro<net::server> echo_server(std::string api) {
     if (api == "streams") {
         co_return co_await net::start_server(echo_stream, "127.0.0.1", 0);
     }
-    net::protocol_factory factory = [] { return std::make_shared<echo_protocol>(); };
+    net::protocol_factory factory = [] { return std::make_shared<perf::echo_protocol>(); };
     co_return co_await net::create_server(std::move(factory), "127.0.0.1", 0);
 }
 

@@ -1,0 +1,44 @@
+// coreloop's two echo servers' per-connection code, shared by coreloop_echo and
+// coreloop_idle_memory: one on protocols, one on streams.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <span>
+#include <string>
+
+#include <coreloop/coro.hpp>
+#include <coreloop/net/protocol.hpp>
+#include <coreloop/net/stream_reader.hpp>
+#include <coreloop/net/stream_writer.hpp>
+#include <coreloop/net/transport.hpp>
+
+namespace coreloop::perf {
+
+/// Writes back what it receives: the writes of one loop iteration leave in one send.
+class echo_protocol final : public net::protocol {
+public:
+    void connection_made(net::transport& t) override { transport_ = &t; }
+    void data_received(std::span<const std::byte> data) override { transport_->write(data); }
+
+private:
+    net::transport* transport_ = nullptr;
+};
+
+/// Reads up to `chunk` bytes at a time and writes them back, waiting in drain() whenever the
+/// peer falls behind; closes at EOF.
+inline coro<void> echo_stream(std::shared_ptr<net::stream_reader> reader,
+                              std::shared_ptr<net::stream_writer> writer,
+                              std::size_t chunk) {
+    for (;;) {
+        std::string data = co_await reader->read(static_cast<std::ptrdiff_t>(chunk));
+        if (data.empty()) {
+            break;
+        }
+        writer->write(data);
+        co_await writer->drain();
+    }
+    writer->close();
+}
+
+} // namespace coreloop::perf
