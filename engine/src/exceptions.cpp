@@ -7,9 +7,10 @@ namespace coreloop {
 
 incomplete_read_error::incomplete_read_error(std::string partial_bytes,
                                              std::optional<std::size_t> expected_size)
-    : std::runtime_error(std::to_string(partial_bytes.size()) + " bytes read on a total of " +
-                         (expected_size ? std::to_string(*expected_size) : std::string("None")) +
-                         " expected bytes")
+    : std::runtime_error(
+              std::to_string(partial_bytes.size()) + " bytes read on a total of " +
+              (expected_size ? std::to_string(*expected_size) : std::string("undefined")) +
+              " expected bytes")
     , partial(std::move(partial_bytes))
     , expected(expected_size) {}
 

@@ -1,9 +1,9 @@
-// stream_reader: asyncio's StreamReader over one contiguous buffer with a read offset.
+// stream_reader: asyncio's StreamReader over one contiguous buffer with a read offset; the
+// buffer, flow control, waiting, read and readexactly (readuntil is in stream_reader_until.cpp).
 #include <coreloop/net/stream_reader.hpp>
 
 #include <algorithm>
 #include <stdexcept>
-#include <vector>
 
 #include <coreloop/event_loop.hpp>
 #include <coreloop/exceptions.hpp>
@@ -12,8 +12,8 @@
 namespace coreloop::net {
 namespace {
 
-// A buffer emptied by reads keeps its memory up to this size; a bigger one is freed, so an
-// idle connection does not hold the memory of its largest burst.
+// A buffer emptied by reads keeps its memory up to this size; a bigger one is freed (or
+// handed to the reader), so an idle connection does not hold the memory of its largest burst.
 constexpr std::size_t keep_capacity = 16 * 1024;
 
 } // namespace
@@ -36,8 +36,9 @@ void stream_reader::feed_data(std::string_view data) {
     if (data.empty()) {
         return;
     }
-    if (start_ > 0 && start_ >= buffer_.size() / 2) {
-        // Drop what was read before growing: the copy is at most what is still unread.
+    // Compact only when the bytes would not fit and the read prefix is at least as long as
+    // what is left: the move then costs no more than what reads consumed since the last one.
+    if (start_ > 0 && buffer_.size() + data.size() > buffer_.capacity() && start_ >= buffered()) {
         buffer_.erase(0, start_);
         start_ = 0;
     }
@@ -56,21 +57,19 @@ void stream_reader::feed_eof() noexcept {
 
 void stream_reader::set_exception(std::exception_ptr e) noexcept {
     exception_ = e;
-    if (waiter_) {
-        future<void> w = std::move(*waiter_);
-        waiter_.reset();
+    if (waiter_.valid()) {
+        future<void> w = std::move(waiter_);
         if (!w.done()) {
-            w.set_exception(e);
+            w.set_exception(std::move(e));
         }
     }
 }
 
 void stream_reader::wake_waiter() noexcept {
-    if (waiter_) {
-        future<void> w = std::move(*waiter_);
-        waiter_.reset();
+    if (waiter_.valid()) {
+        future<void> w = std::move(waiter_);
         if (!w.done()) {
-            w.set_result();
+            w.set_result(); // the read resumes from the ready queue, never inline
         }
     }
 }
@@ -90,36 +89,57 @@ void stream_reader::check_exception() const {
     }
 }
 
+stream_reader::data_wait::~data_wait() {
+    // Forget the waiter only if it is still ours: once woken, another read may have started
+    // waiting before this one resumed.
+    if (reader_->waiter_.state() == waiter_.state()) {
+        reader_->waiter_ = future<void>();
+    }
+}
+
 stream_reader::data_wait stream_reader::wait_for_data(const char* caller) {
-    if (waiter_) {
+    if (waiter_.valid()) {
         throw std::runtime_error(std::string(caller) +
                                  "() called while another coroutine is already waiting for "
                                  "incoming data");
     }
-    // Waiting while the transport is paused would wait forever.
+    // Waiting while the transport is paused would wait forever (readexactly(n) with n over
+    // twice the limit, for one).
     if (paused_) {
         paused_ = false;
         if (transport_ != nullptr) {
             transport_->resume_reading();
         }
     }
-    future<void> w = get_running_loop().create_future<void>();
-    waiter_ = w;
-    return data_wait(*this, std::move(w));
+    waiter_ = get_running_loop().create_future<void>();
+    return data_wait(*this, waiter_);
 }
 
-std::string stream_reader::take(std::size_t n) {
-    std::string out = buffer_.substr(start_, n);
-    start_ += n;
-    if (start_ == buffer_.size()) {
-        start_ = 0;
+std::string stream_reader::consume(std::size_t n) {
+    std::string out;
+    if (n < buffered()) {
+        out.assign(buffer_, start_, n);
+        start_ += n;
+        return out;
+    }
+    if (start_ == 0 && n > keep_capacity && n >= buffer_.capacity() / 2) {
+        // A big burst read whole: hand the buffer over instead of copying it.
+        out = std::move(buffer_);
+        buffer_ = std::string();
+    } else {
+        out.assign(buffer_, start_, n);
         buffer_.clear();
         if (buffer_.capacity() > keep_capacity) {
             std::string().swap(buffer_);
         }
     }
-    maybe_resume_transport();
+    start_ = 0;
     return out;
+}
+
+void stream_reader::unconsume(std::string_view bytes) {
+    buffer_.replace(0, start_, bytes);
+    start_ = 0;
 }
 
 coro<std::string> stream_reader::read(std::ptrdiff_t n) {
@@ -127,136 +147,53 @@ coro<std::string> stream_reader::read(std::ptrdiff_t n) {
     if (n == 0) {
         co_return std::string();
     }
-    if (n < 0) {
-        std::string all;
-        for (;;) {
-            std::string block = co_await read(static_cast<std::ptrdiff_t>(limit_));
-            if (block.empty()) {
-                co_return all;
-            }
-            all += block;
-        }
-    }
-    if (buffered() == 0 && !eof_) {
-        {
+    if (n > 0) {
+        if (buffered() == 0 && !eof_) {
             data_wait wait = wait_for_data("read");
             co_await wait;
         }
+        std::string out = consume(std::min(static_cast<std::size_t>(n), buffered()));
+        maybe_resume_transport();
+        co_return out;
     }
-    co_return take(std::min(static_cast<std::size_t>(n), buffered()));
+    // asyncio reads blocks of `limit` bytes until one comes back empty; taking all that is
+    // buffered at once is the same, as no other task can run between those blocks.
+    std::string all;
+    try {
+        for (;;) {
+            if (buffered() == 0 && !eof_) {
+                data_wait wait = wait_for_data("read");
+                co_await wait;
+            }
+            if (buffered() == 0) {
+                co_return all;
+            }
+            all += consume(buffered());
+            maybe_resume_transport();
+            check_exception();
+        }
+    } catch (...) {
+        // asyncio drops the blocks read so far; a cancelled read must lose nothing.
+        unconsume(all);
+        throw;
+    }
 }
 
 coro<std::string> stream_reader::readexactly(std::size_t n) {
     check_exception();
+    if (n == 0) {
+        co_return std::string();
+    }
     while (buffered() < n) {
         if (eof_) {
-            std::string partial = take(buffered());
-            throw incomplete_read_error(std::move(partial), n);
+            throw incomplete_read_error(consume(buffered()), n);
         }
-        {
-            data_wait wait = wait_for_data("readexactly");
-            co_await wait;
-        }
+        data_wait wait = wait_for_data("readexactly");
+        co_await wait;
     }
-    co_return take(n);
-}
-
-coro<std::string> stream_reader::readuntil(std::string_view separator) {
-    const std::string_view one[] = {separator};
-    co_return co_await readuntil(std::span<const std::string_view>(one));
-}
-
-std::optional<stream_reader::match> stream_reader::find(std::span<const std::string_view> seps,
-                                                        std::size_t from) const {
-    std::optional<match> best;
-    const std::string_view unread = std::string_view(buffer_).substr(start_);
-    for (std::string_view sep : seps) {
-        const std::size_t at = unread.find(sep, from);
-        if (at == std::string_view::npos) {
-            continue;
-        }
-        const std::size_t end = at + sep.size();
-        // The match that ends first; on a tie the shorter separator (seps is sorted by size).
-        if (!best || end < best->end) {
-            best = match{at, end};
-        }
-    }
-    return best;
-}
-
-coro<std::string> stream_reader::readuntil(std::span<const std::string_view> separators) {
-    std::vector<std::string_view> seps(separators.begin(), separators.end());
-    if (seps.empty()) {
-        throw std::invalid_argument("Separator should contain at least one element");
-    }
-    std::stable_sort(seps.begin(), seps.end(),
-                     [](std::string_view a, std::string_view b) { return a.size() < b.size(); });
-    const std::size_t min_len = seps.front().size();
-    const std::size_t max_len = seps.back().size();
-    if (min_len == 0) {
-        throw std::invalid_argument("Separator should be at least one-byte string");
-    }
-    check_exception();
-    // Bytes before `offset` were searched already: a separator can only end past it.
-    std::size_t offset = 0;
-    std::optional<match> found;
-    for (;;) {
-        const std::size_t len = buffered();
-        if (len - std::min(len, offset) >= min_len) {
-            found = find(seps, offset);
-            if (found) {
-                break;
-            }
-            offset = len + 1 > max_len ? len + 1 - max_len : 0;
-            if (offset > limit_) {
-                throw limit_overrun_error("Separator is not found, and chunk exceed the limit",
-                                          offset);
-            }
-        }
-        if (eof_) {
-            std::string partial = take(buffered());
-            throw incomplete_read_error(std::move(partial), std::nullopt);
-        }
-        {
-            data_wait wait = wait_for_data("readuntil");
-            co_await wait;
-        }
-    }
-    if (found->start > limit_) {
-        throw limit_overrun_error("Separator is found, but chunk is longer than limit",
-                                  found->start);
-    }
-    co_return take(found->end);
-}
-
-coro<std::string> stream_reader::readline() {
-    constexpr std::string_view sep = "\n";
-    std::exception_ptr overrun;
-    std::size_t consumed = 0;
-    std::string partial;
-    try {
-        co_return co_await readuntil(sep);
-    } catch (const incomplete_read_error& e) {
-        partial = e.partial;
-    } catch (const limit_overrun_error& e) {
-        overrun = std::current_exception();
-        consumed = e.consumed;
-    }
-    if (!overrun) {
-        co_return partial; // EOF: the rest of the stream, without a separator
-    }
-    // asyncio drops the long line: through its separator if that is buffered, else all.
-    const std::string_view unread = std::string_view(buffer_).substr(start_);
-    if (unread.substr(std::min(consumed, unread.size())).starts_with(sep)) {
-        take(consumed + sep.size());
-    } else {
-        take(buffered());
-    }
-    try {
-        std::rethrow_exception(overrun);
-    } catch (const limit_overrun_error& e) {
-        throw std::invalid_argument(e.what());
-    }
+    std::string out = consume(n);
+    maybe_resume_transport();
+    co_return out;
 }
 
 } // namespace coreloop::net

@@ -125,12 +125,18 @@ TEST_P(Engine, AnExceptionInMainStopsTheEngineAndIsRethrown) {
 TEST_P(Engine, TheFirstExceptionOnAnyShardCancelsTheOtherMains) {
     engine e(options(3));
     std::atomic<int> cancelled{0};
-    auto main = [&cancelled]() -> coro<void> {
+    std::atomic<int> waiting{0};
+    auto main = [&cancelled, &waiting]() -> coro<void> {
         if (this_shard_id() == 2) {
-            co_await sleep(2ms);
+            // Fail only once the other mains wait: a main cancelled before its first step
+            // never runs its body (3 shards on 2 loaded CPUs may start late).
+            while (waiting.load() < 2) {
+                co_await sleep(1ms);
+            }
             throw std::logic_error("shard 2 failed");
         }
         try {
+            ++waiting;
             co_await sleep(1h);
         } catch (const cancelled_error&) {
             ++cancelled;
