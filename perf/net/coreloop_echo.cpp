@@ -9,7 +9,7 @@
 
 #include <sys/resource.h>
 
-#include "echo_handlers.hpp"
+#include <bench/echo_handlers.hpp>
 #include <coreloop/engine.hpp>
 #include <coreloop/exceptions.hpp>
 #include <coreloop/net/server.hpp>

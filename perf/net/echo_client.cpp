@@ -2,7 +2,9 @@
 // bytes in flight for a warm-up and a measured window, then print one JSON line (rate, latency
 // percentiles, errors, and the server's CPU: own via --server-pid, its core's via --server-cpu).
 #include "echo_common.hpp"
-#include "echo_stats.hpp"
+
+#include <bench/cpu_time.hpp>
+#include <bench/histogram.hpp>
 
 #include <algorithm>
 #include <cstdint>
@@ -121,16 +123,16 @@ private:
         window_start_ = now_;
         messages_ = 0;
         latencies_.reset();
-        client_cpu_ = echo_ref::own_cpu_seconds();
-        server_cpu_ = opts_.server_pid > 0 ? echo_ref::process_cpu_seconds(opts_.server_pid) : -1;
-        cpu_busy_ = opts_.server_cpu >= 0 ? echo_ref::cpu_busy_seconds(opts_.server_cpu) : -1;
+        client_cpu_ = coreloop::bench::own_cpu_seconds();
+        server_cpu_ = opts_.server_pid > 0 ? coreloop::bench::process_cpu_seconds(opts_.server_pid) : -1;
+        cpu_busy_ = opts_.server_cpu >= 0 ? coreloop::bench::cpu_busy_seconds(opts_.server_cpu) : -1;
     }
 
     void report() {
         const double server_cpu =
-                opts_.server_pid > 0 ? echo_ref::process_cpu_seconds(opts_.server_pid) - server_cpu_
+                opts_.server_pid > 0 ? coreloop::bench::process_cpu_seconds(opts_.server_pid) - server_cpu_
                                      : -1;
-        const double client_cpu = echo_ref::own_cpu_seconds() - client_cpu_;
+        const double client_cpu = coreloop::bench::own_cpu_seconds() - client_cpu_;
         const double seconds = static_cast<double>(now_ - window_start_) / 1e9;
         const auto alive = std::count_if(conns_.begin(), conns_.end(),
                                          [](const connection& c) { return c.alive; });
@@ -138,15 +140,15 @@ private:
                     "\"p50_us\": %.1f, \"p99_us\": %.1f, \"errors\": %llu, \"alive\": %ld, "
                     "\"client_cpu_seconds\": %.3f",
                     static_cast<unsigned long long>(messages_), seconds,
-                    static_cast<double>(messages_) / seconds, latencies_.quantile_us(0.50),
-                    latencies_.quantile_us(0.99), static_cast<unsigned long long>(errors_),
+                    static_cast<double>(messages_) / seconds, static_cast<double>(latencies_.quantile_ns(0.50)) / 1e3,
+                    static_cast<double>(latencies_.quantile_ns(0.99)) / 1e3, static_cast<unsigned long long>(errors_),
                     static_cast<long>(alive), client_cpu);
         if (opts_.server_pid > 0) {
             std::printf(", \"server_cpu_seconds\": %.3f", server_cpu);
         }
         if (opts_.server_cpu >= 0) {
             std::printf(", \"server_cpu_busy_seconds\": %.3f",
-                        echo_ref::cpu_busy_seconds(opts_.server_cpu) - cpu_busy_);
+                        coreloop::bench::cpu_busy_seconds(opts_.server_cpu) - cpu_busy_);
         }
         std::printf("}\n");
         std::fflush(stdout);
@@ -278,7 +280,7 @@ private:
     echo_ref::buffer_ring bufs_;
     std::vector<connection> conns_;
     std::string message_bytes_;
-    echo_ref::histogram latencies_;
+    coreloop::bench::histogram latencies_;
     std::uint64_t now_ = 0;
     std::uint64_t window_start_ = 0;
     std::uint64_t messages_ = 0;

@@ -19,7 +19,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "echo_handlers.hpp"
+#include <bench/echo_handlers.hpp>
 #include <coreloop/engine.hpp>
 #include <coreloop/net/server.hpp>
 #include <coreloop/net/streams.hpp>

@@ -1,5 +1,6 @@
-// coreloop's two echo servers' per-connection code, shared by coreloop_echo and
-// coreloop_idle_memory: one on protocols, one on streams.
+// coreloop's two echo servers' per-connection code: one on protocols, one on streams. The
+// embedded server of coreloop-bench and perf/net's servers (coreloop_echo, coreloop_idle_memory)
+// all use these.
 #pragma once
 
 #include <cstddef>
@@ -8,6 +9,7 @@
 #include <string>
 
 #include <coreloop/coro.hpp>
+#include <coreloop/exceptions.hpp>
 #include <coreloop/net/protocol.hpp>
 #include <coreloop/net/stream_reader.hpp>
 #include <coreloop/net/stream_writer.hpp>
@@ -26,17 +28,21 @@ private:
 };
 
 /// Reads up to `chunk` bytes at a time and writes them back, waiting in drain() whenever the
-/// peer falls behind; closes at EOF.
+/// peer falls behind; closes at EOF. A peer that resets ends it quietly: load generators
+/// abort their connections when a run ends.
 inline coro<void> echo_stream(std::shared_ptr<net::stream_reader> reader,
                               std::shared_ptr<net::stream_writer> writer,
                               std::size_t chunk) {
-    for (;;) {
-        std::string data = co_await reader->read(static_cast<std::ptrdiff_t>(chunk));
-        if (data.empty()) {
-            break;
+    try {
+        for (;;) {
+            std::string data = co_await reader->read(static_cast<std::ptrdiff_t>(chunk));
+            if (data.empty()) {
+                break;
+            }
+            writer->write(data);
+            co_await writer->drain();
         }
-        writer->write(data);
-        co_await writer->drain();
+    } catch (const io_error&) {
     }
     writer->close();
 }
