@@ -88,6 +88,16 @@ TEST_P(BenchRun, EchoPipelinedOnStreams) {
     expect_clean(run(options(2), o));
 }
 
+TEST_P(BenchRun, HttpPipelinedAgainstTheEmbeddedHttpd) {
+    bench::bench_options o = short_run(bench::mode::http);
+    o.pipeline = 4;
+    o.paths = {"/plaintext", "/json"};
+    const bench::run_report r = run(options(2), o);
+    expect_clean(r);
+    // Every response is at least its body and a head of ~100 bytes.
+    EXPECT_GT(r.total.bytes_received, r.total.requests * 100);
+}
+
 TEST_P(BenchRun, OpenLoopKeepsToTheRate) {
     bench::bench_options o = short_run(bench::mode::echo);
     o.rate = 2000;

@@ -27,7 +27,8 @@ coro<std::uint16_t> embedded_server::listen(enum mode m, bool streams, std::uint
         net::protocol_factory factory = httpd::make_protocol_factory(httpd::server_config{});
         server_ = co_await net::create_server(std::move(factory), host, port, std::move(opts));
     } else if (streams) {
-        server_ = co_await net::start_server(echo_stream, host, port, std::move(opts));
+        net::client_connected_callback on_connected = echo_stream;
+        server_ = co_await net::start_server(std::move(on_connected), host, port, std::move(opts));
     } else {
         net::protocol_factory factory = [] { return std::make_shared<perf::echo_protocol>(); };
         server_ = co_await net::create_server(std::move(factory), host, port, std::move(opts));

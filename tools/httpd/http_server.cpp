@@ -1,14 +1,14 @@
-// Placeholder until the server is written (issue #7): the factory exists, its protocols do not.
+// make_protocol_factory: one http_connection per connection, all sharing one config.
 #include "httpd/http_server.hpp"
 
-#include <stdexcept>
+#include "httpd/http_connection.hpp"
 
 namespace coreloop::httpd {
 
 net::protocol_factory make_protocol_factory(server_config config) {
-    (void)config;
-    return []() -> std::shared_ptr<net::base_protocol> {
-        throw std::logic_error("coreloop-httpd: not written yet");
+    auto shared = std::make_shared<const server_config>(std::move(config));
+    return [shared]() -> std::shared_ptr<net::base_protocol> {
+        return std::make_shared<http_connection>(shared);
     };
 }
 
