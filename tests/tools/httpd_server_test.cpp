@@ -40,6 +40,23 @@ protected:
         co_await srv.wait_closed();
     }
 
+    // True once the server ended the connection: an end of file, or a reset when the client
+    // wrote after the server had closed.
+    static coro<bool> closed_by_server(net::stream_reader& reader) {
+        try {
+            const std::string rest = co_await reader.read();
+            co_return rest.empty();
+        } catch (const connection_reset_error&) {
+            co_return true;
+        }
+    }
+    // Waits up to a second for the server's last connection to end.
+    static coro<void> wait_no_clients(const net::server& srv) {
+        for (int i = 0; i < 200 && srv.client_count() > 0; ++i) {
+            co_await sleep(5ms);
+        }
+    }
+
     httpd::server_config config;
     std::uint16_t port_ = 0;
 };
@@ -149,6 +166,52 @@ TEST_P(HttpdServer, GarbageGets400AndTheConnectionCloses) {
     }());
 }
 
+TEST_P(HttpdServer, AfterAnErrorWhatFollowsIsDroppedUntilThePeerCloses) {
+    run([this]() -> coro<void> {
+        net::server srv = co_await serve();
+        auto [reader, writer] = co_await connect();
+        writer->write("GET /plaintext\r\n\r\n");
+        EXPECT_EQ((co_await read_response(*reader)).status, 400);
+        EXPECT_EQ(co_await reader->read(), ""); // the server's writing side ended
+        // The server still reads, so writing more gets no reset.
+        std::string more;
+        while (more.size() < (64U << 10)) {
+            more += get("/plaintext");
+        }
+        for (int i = 0; i < 3; ++i) {
+            writer->write(more);
+            co_await writer->drain();
+            co_await sleep(10ms);
+        }
+        EXPECT_FALSE(writer->is_closing());
+        EXPECT_EQ(srv.client_count(), 1U);
+        writer->close(); // which ends the server's side too
+        co_await wait_no_clients(srv);
+        EXPECT_EQ(srv.client_count(), 0U);
+        co_await stop(srv);
+    }());
+}
+
+TEST_P(HttpdServer, APeerThatKeepsSendingAfterAnErrorIsClosedAtTheIdleTimeout) {
+    config.idle_timeout = 50ms;
+    run([this]() -> coro<void> {
+        net::server srv = co_await serve();
+        auto [reader, writer] = co_await connect();
+        writer->write("GET /plaintext\r\n\r\n");
+        EXPECT_EQ((co_await read_response(*reader)).status, 400);
+        const auto started = std::chrono::steady_clock::now();
+        while (srv.client_count() > 0 && std::chrono::steady_clock::now() - started < 1s &&
+               !writer->is_closing()) {
+            writer->write("x");
+            co_await sleep(10ms);
+        }
+        EXPECT_EQ(srv.client_count(), 0U);
+        EXPECT_LT(std::chrono::steady_clock::now() - started, 400ms);
+        writer->close();
+        co_await stop(srv);
+    }());
+}
+
 TEST_P(HttpdServer, UnknownPathsAndMethodsKeepTheConnection) {
     run([this]() -> coro<void> {
         net::server srv = co_await serve();
@@ -242,7 +305,7 @@ TEST_P(HttpdServer, IdleConnectionsAndSlowRequestsAreClosed) {
                 break;
             }
         }
-        EXPECT_EQ(co_await slow_reader->read(), ""); // closed by the server
+        EXPECT_TRUE(co_await closed_by_server(*slow_reader));
         EXPECT_LT(std::chrono::steady_clock::now() - started, 400ms);
         EXPECT_EQ(co_await idle_reader->read(), "");
         idle_writer->close();

@@ -118,10 +118,10 @@ std::size_t http_connection::answer(std::string_view input) {
         }
     }
     flush();
-    if (transport_ != nullptr && !sending_file_ &&
-        (closing_ || (peer_done_ && used == input.size()))) {
-        closing_ = true;
-        transport_->close(); // after the buffered responses
+    // After a half-close, what is left unanswered once nothing holds the answering back is an
+    // unfinished request, which will never end.
+    if (transport_ != nullptr && !sending_file_ && (closing_ || (peer_done_ && !write_paused_))) {
+        finish();
     }
     return used;
 }
@@ -195,11 +195,27 @@ coro<void> http_connection::send_file(std::weak_ptr<http_connection> weak, stati
     }
     last_activity_ = loop_->time();
     if (closing_ || (peer_done_ && pending_.empty())) {
-        closing_ = true;
-        transport_->close();
+        finish();
         co_return;
     }
     resume_answering();
+}
+
+void http_connection::finish() {
+    closing_ = true;
+    if (lingering_since_) {
+        return;
+    }
+    if (peer_done_ || !transport_->can_write_eof()) {
+        transport_->close(); // after the buffered responses
+        return;
+    }
+    // A peer still sending (requests pipelined after a close, the rest of a bad request)
+    // would get a reset that can destroy the responses it has not read yet. So end only the
+    // writing side and drop what comes in until the peer closes or the idle timeout passes
+    // (nginx's lingering close).
+    transport_->write_eof();
+    lingering_since_ = loop_->time();
 }
 
 void http_connection::flush() {
@@ -213,6 +229,10 @@ void http_connection::flush() {
 }
 
 void http_connection::resume_answering() {
+    if (transport_ != nullptr && lingering_since_) {
+        transport_->resume_reading(); // to see the peer's close
+        return;
+    }
     if (transport_ == nullptr || answering_stopped()) {
         return;
     }
@@ -240,6 +260,9 @@ void http_connection::on_idle_timer() {
     clock::time_point deadline = sending_file_ ? now + idle : last_activity_ + idle;
     if (!pending_.empty() && !sending_file_ && !write_paused_) {
         deadline = std::min(deadline, pending_since_ + idle);
+    }
+    if (lingering_since_) {
+        deadline = std::min(deadline, *lingering_since_ + idle);
     }
     if (now < deadline) {
         arm_idle_timer(deadline);

@@ -43,6 +43,8 @@ private:
     /// Appends the response to one request; false when it stopped the answering.
     bool respond(const request& req);
     bool respond_file(const request& req, bool head_only);
+    /// Ends the connection after the buffered responses.
+    void finish();
     /// Hands the buffered responses to the transport.
     void flush();
     /// Answers what waited in pending_, then reads again if nothing stops it.
@@ -60,6 +62,7 @@ private:
     std::string pending_;
     clock::time_point last_activity_{};
     clock::time_point pending_since_{};
+    std::optional<clock::time_point> lingering_since_; // the writing side ended: see finish()
     timer_handle idle_timer_;
     std::optional<task<void>> file_task_;
     bool write_paused_ = false;
