@@ -12,6 +12,9 @@ packages=(
     # clang-19 builds the sanitizer configurations (llvm-19 brings the llvm-symbolizer their
     # reports need for file:line stacks); clang-format-14 checks layout.
     clang-19 libclang-rt-19-dev llvm-19 clang-format-14
+    # perf/peers/compare_peers.sh: the peers coreloop is compared with, and the HTTP load
+    # generators (wrk; h2load, from nghttp2-client, for coreloop-httpd's robustness runs).
+    python3-uvloop nodejs nginx wrk nghttp2-client
 )
 
 missing=()
@@ -25,6 +28,20 @@ fi
 sudo=""
 [ "$(id -u)" -eq 0 ] || sudo="sudo"
 export DEBIAN_FRONTEND=noninteractive
+# Installing nginx would start its system service on port 80; the benchmarks start their own.
+# A policy-rc.d that refuses every start keeps it stopped (unless the system has one).
+policy=/usr/sbin/policy-rc.d
+made_policy=false
+if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\nexit 101\n' | $sudo tee "$policy" >/dev/null
+    $sudo chmod +x "$policy"
+    made_policy=true
+fi
 $sudo apt-get update -qq
-$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+status=0
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null || status=$?
+if $made_policy; then
+    $sudo rm -f "$policy"
+fi
+[ "$status" -eq 0 ] || exit "$status"
 echo "installed: ${missing[*]}"

@@ -62,60 +62,10 @@ workloads=(
 )
 
 work=$(mktemp -d)
-server_pid=""
-stop_server() {
-    [[ -n $server_pid ]] || return 0
-    kill -TERM "$server_pid" 2>/dev/null || true
-    for _ in $(seq 50); do
-        kill -0 "$server_pid" 2>/dev/null || break
-        sleep 0.1
-    done
-    kill -KILL "$server_pid" 2>/dev/null || true
-    wait "$server_pid" 2>/dev/null || true
-    server_pid=""
-}
+# shellcheck source=../support/servers.sh
+source "$repo/perf/support/servers.sh"
 trap 'stop_server; rm -rf "$work"' EXIT
 trap 'exit 130' INT TERM
-
-free_port() {
-    local port
-    while :; do
-        port=$((20000 + RANDOM % 40000))
-        [[ -z $(ss -Htln "sport = :$port") ]] && { echo "$port"; return; }
-    done
-}
-
-# start_server <index> <port>: sets server_pid, returns non-zero if it never listens.
-start_server() {
-    local cmd=${commands[$1]//\{port\}/$2}
-    # exec keeps the PID: subshell -> taskset -> env -> the server.
-    (eval "exec taskset -c 0 env $cmd") >"$work/server$1.out" 2>"$work/server$1.err" &
-    server_pid=$!
-    for _ in $(seq 100); do
-        kill -0 "$server_pid" 2>/dev/null || return 1
-        [[ -n $(ss -Htln "sport = :$2") ]] && return 0
-        sleep 0.1
-    done
-    return 1
-}
-
-# Warns when CPU 0 or 1 is already busy: other load there skews every figure of the run.
-check_idle() {
-    # shellcheck disable=SC2016 # an awk program, not a shell expansion
-    local sample='/^cpu[01] / { busy = $2 + $3 + $4 + $7 + $8; printf "%d %d ", busy, busy + $5 + $6 }'
-    local before after
-    before=$(awk "$sample" /proc/stat)
-    sleep 0.5
-    after=$(awk "$sample" /proc/stat)
-    awk -v a="$before" -v b="$after" 'BEGIN {
-        split(a, x); split(b, y)
-        for (c = 0; c < 2; c++) {
-            busy = (y[2 * c + 1] - x[2 * c + 1]) / (y[2 * c + 2] - x[2 * c + 2] + 1e-9)
-            if (busy > 0.05)
-                printf "warning: CPU %d was %.0f%% busy before the run\n", c, busy * 100
-        }
-    }' >&2
-}
 
 field() { sed -n "s/.*\"$1\": \([-0-9.e+]*\).*/\1/p" <<<"$2"; }
 
@@ -123,7 +73,7 @@ declare -A result # result[server,workload] = JSON line of the client, or empty
 for i in "${!names[@]}"; do
     port=$(free_port)
     check_idle
-    if ! start_server "$i" "$port"; then
+    if ! start_server "server$i" "$port" "${commands[$i]}"; then
         echo "${names[$i]}: did not listen on $port; its stderr:" >&2
         cat "$work/server$i.err" >&2
         stop_server

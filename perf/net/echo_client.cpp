@@ -124,14 +124,17 @@ private:
         messages_ = 0;
         latencies_.reset();
         client_cpu_ = coreloop::bench::own_cpu_seconds();
-        server_cpu_ = opts_.server_pid > 0 ? coreloop::bench::process_cpu_seconds(opts_.server_pid) : -1;
-        cpu_busy_ = opts_.server_cpu >= 0 ? coreloop::bench::cpu_busy_seconds(opts_.server_cpu) : -1;
+        server_cpu_ =
+                opts_.server_pid > 0 ? coreloop::bench::process_cpu_seconds(opts_.server_pid) : -1;
+        cpu_busy_ =
+                opts_.server_cpu >= 0 ? coreloop::bench::cpu_busy_seconds(opts_.server_cpu) : -1;
     }
 
     void report() {
         const double server_cpu =
-                opts_.server_pid > 0 ? coreloop::bench::process_cpu_seconds(opts_.server_pid) - server_cpu_
-                                     : -1;
+                opts_.server_pid > 0
+                        ? coreloop::bench::process_cpu_seconds(opts_.server_pid) - server_cpu_
+                        : -1;
         const double client_cpu = coreloop::bench::own_cpu_seconds() - client_cpu_;
         const double seconds = static_cast<double>(now_ - window_start_) / 1e9;
         const auto alive = std::count_if(conns_.begin(), conns_.end(),
@@ -140,9 +143,10 @@ private:
                     "\"p50_us\": %.1f, \"p99_us\": %.1f, \"errors\": %llu, \"alive\": %ld, "
                     "\"client_cpu_seconds\": %.3f",
                     static_cast<unsigned long long>(messages_), seconds,
-                    static_cast<double>(messages_) / seconds, static_cast<double>(latencies_.quantile_ns(0.50)) / 1e3,
-                    static_cast<double>(latencies_.quantile_ns(0.99)) / 1e3, static_cast<unsigned long long>(errors_),
-                    static_cast<long>(alive), client_cpu);
+                    static_cast<double>(messages_) / seconds,
+                    static_cast<double>(latencies_.quantile_ns(0.50)) / 1e3,
+                    static_cast<double>(latencies_.quantile_ns(0.99)) / 1e3,
+                    static_cast<unsigned long long>(errors_), static_cast<long>(alive), client_cpu);
         if (opts_.server_pid > 0) {
             std::printf(", \"server_cpu_seconds\": %.3f", server_cpu);
         }

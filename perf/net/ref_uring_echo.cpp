@@ -2,6 +2,7 @@
 // (issue #6). One thread, multishot accept, multishot recv into a provided-buffer ring, and one
 // send per received chunk from the same buffer, which goes back to the ring when the send ends.
 #include "echo_common.hpp"
+#include "echo_server_common.hpp"
 
 #include <csignal>
 #include <cstdint>
@@ -321,44 +322,15 @@ options parse(int argc, char** argv) {
     return opts;
 }
 
-// Returns a listening socket and stores the bound port (useful with --port 0) in `*port`.
-int listen_on(const options& opts, int* port) {
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(static_cast<std::uint16_t>(opts.port));
-    if (inet_pton(AF_INET, opts.host.c_str(), &addr.sin_addr) != 1) {
-        std::fprintf(stderr, "bad --host %s (IPv4 only)\n", opts.host.c_str());
-        std::exit(2);
-    }
-    const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    const int one = 1;
-    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-    auto* sa = reinterpret_cast<sockaddr*>(&addr);
-    socklen_t len = sizeof(addr);
-    if (fd < 0 || bind(fd, sa, len) != 0 || listen(fd, 4096) != 0 || getsockname(fd, sa, &len)) {
-        echo_ref::die("listen", errno);
-    }
-    *port = ntohs(addr.sin_port);
-    return fd;
-}
-
 } // namespace
 
 int main(int argc, char** argv) {
     const options opts = parse(argc, argv);
     echo_ref::pin_to_cpu(opts.cpu);
     // SIGTERM/SIGINT arrive through a signalfd polled on the ring: no race with the wait.
-    sigset_t mask;
-    sigemptyset(&mask);
-    sigaddset(&mask, SIGTERM);
-    sigaddset(&mask, SIGINT);
-    sigprocmask(SIG_BLOCK, &mask, nullptr);
-    const int signal_fd = signalfd(-1, &mask, SFD_CLOEXEC);
-    if (signal_fd < 0) {
-        echo_ref::die("signalfd", errno);
-    }
+    const int signal_fd = echo_ref::stop_signal_fd();
     int port = 0;
-    const int listen_fd = listen_on(opts, &port);
+    const int listen_fd = echo_ref::listen_on(opts.host, opts.port, 0, &port);
     {
         server srv(opts, listen_fd, signal_fd);
         std::printf("listening on %s:%d\n", opts.host.c_str(), port);

@@ -20,11 +20,15 @@ std::string format(const char* fmt, Args... args) {
 
 /// 1234567 -> "1,234,567".
 std::string with_commas(std::uint64_t n) {
-    std::string digits = std::to_string(n);
-    for (int i = static_cast<int>(digits.size()) - 3; i > 0; i -= 3) {
-        digits.insert(static_cast<std::size_t>(i), ",");
+    const std::string digits = std::to_string(n);
+    std::string out;
+    for (std::size_t i = 0; i < digits.size(); ++i) {
+        if (i > 0 && (digits.size() - i) % 3 == 0) {
+            out += ',';
+        }
+        out += digits[i];
     }
-    return digits;
+    return out;
 }
 
 std::string duration_text(double ns) {
@@ -81,13 +85,12 @@ std::string errors_text(const shard_result& t) {
     if (t.error_total() == 0) {
         return "none";
     }
-    std::string text = with_commas(t.error_total()) + ":";
-    const char* separator = " ";
+    std::string text = with_commas(t.error_total());
+    const char* separator = ": ";
     for (std::size_t k = 0; k < error_kind_count; ++k) {
         if (t.errors[k] != 0) {
-            text += separator;
-            text += to_string(static_cast<error_kind>(k));
-            text += " " + with_commas(t.errors[k]);
+            text += format("%s%s %s", separator, to_string(static_cast<error_kind>(k)),
+                           with_commas(t.errors[k]).c_str());
             separator = ", ";
         }
     }

@@ -20,7 +20,7 @@ enum class error_kind : std::uint8_t {
     timeout,        // no response within --timeout (or no connection)
     short_response, // the peer closed in the middle of a response, or with requests unanswered
     bad_response,   // a response that does not parse (or more echo bytes than were sent)
-    http_status,    // an HTTP response whose status is not 2xx or 3xx
+    http_status,    // an HTTP response with a status of 400 or more (still a request)
 };
 inline constexpr std::size_t error_kind_count = 7;
 
